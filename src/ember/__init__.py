@@ -1,0 +1,48 @@
+"""ember: a deep learning framework on NumPy with PyTorch's API (``import ember as torch``)."""
+__version__ = "0.1.0"
+
+from . import _backend  # noqa: F401  (tunes malloc at import; EMBER_NO_MALLOPT=1 opts out)
+from ._dtype import (bool_ as bool, double, dtype, float, float16, float32, float64, get_default_dtype,  # noqa: A004
+                     half, int, int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8)
+from ._tensor import Size, Tensor, as_tensor, device, from_numpy, is_tensor, tensor
+from . import autograd
+from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .ops import *  # noqa: F401,F403
+from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401,A004
+from . import ops
+from ._functional_aliases import *  # noqa: F401,F403
+
+import builtins as _builtins
+
+__all__ = [n for n in dir() if not n.startswith("_")]
+del _builtins
+
+
+def is_floating_point(t) -> "bool":
+    return t.is_floating_point()
+
+
+def numel(t) -> "int":
+    return t.numel()
+
+
+def result_type(a, b):
+    from .ops._util import pair
+
+    return pair(a, b, "result_type")[0].dtype
+
+
+def can_cast(from_, to) -> "bool":
+    return from_.category <= to.category or from_ is to
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    from ._format import set_printoptions as _set
+
+    _set(precision, threshold, edgeitems, linewidth, profile, sci_mode)
+
+
+def compile(fn=None, **kwargs):  # noqa: A001
+    raise NotImplementedError("ember.compile (compile mode) is not implemented yet")

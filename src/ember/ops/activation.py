@@ -1,0 +1,261 @@
+"""Activation functions and softmax, with their gradients (used by ember.nn.functional)."""
+import math
+
+import numpy as np
+
+from ..autograd.function import Op
+from ._util import as_float, wrap_dim
+from .elementwise import _t, add, div, erf, exp, gt, logical_and, lt, mul, sigmoid, sub, tanh, where
+from .reduction import sum_
+
+
+class Relu(Op):
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return where(gt(y, _t(0, y)), g, _t(0, g))
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+class LeakyRelu(Op):
+    def forward(ctx, x, slope):
+        ctx.slope = slope
+        ctx.save_for_backward(x)
+        return np.where(x > 0, x, x * x.dtype.type(slope))
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return where(gt(x, _t(0, x)), g, mul(g, _t(ctx.slope, g)))
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyRelu.apply(as_float(x), slope=negative_slope)
+
+
+class Elu(Op):
+    """alpha * (exp(x) - 1) for x <= 0, scaled by ``scale`` (elu, selu, celu share it)."""
+
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
+        dt = x.dtype.type
+        neg = dt(alpha) * np.expm1(x * dt(input_scale))
+        y = np.where(x > 0, x, neg) * dt(scale) if scale != 1 else np.where(x > 0, x, neg)
+        ctx.save_for_backward(x)
+        return y.astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        pos = gt(x, _t(0, x))
+        dneg = mul(exp(mul(x, _t(ctx.input_scale, x))), _t(ctx.alpha * ctx.input_scale * ctx.scale, x))
+        return mul(g, where(pos, _t(ctx.scale, x), dneg))
+
+
+def elu(x, alpha=1.0):
+    return Elu.apply(as_float(x), alpha=alpha, scale=1.0, input_scale=1.0)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x):
+    return Elu.apply(as_float(x), alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+
+
+def celu(x, alpha=1.0):
+    return Elu.apply(as_float(x), alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+
+
+class Gelu(Op):
+    def forward(ctx, x, approximate):
+        ctx.approximate = approximate
+        ctx.save_for_backward(x)
+        dt = x.dtype.type
+        if approximate == "tanh":
+            inner = dt(math.sqrt(2 / math.pi)) * (x + dt(0.044715) * x * x * x)
+            return dt(0.5) * x * (1 + np.tanh(inner))
+        from scipy.special import erf as _erf
+
+        return (dt(0.5) * x * (1 + _erf(x * dt(1 / math.sqrt(2))))).astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            x2 = mul(x, x)
+            inner = mul(_t(k, x), add(x, mul(_t(0.044715, x), mul(x2, x))))
+            t = tanh(inner)
+            dinner = mul(_t(k, x), add(_t(1, x), mul(_t(3 * 0.044715, x), x2)))
+            d = add(mul(_t(0.5, x), add(_t(1, x), t)), mul(mul(_t(0.5, x), x), mul(sub(_t(1, x), mul(t, t)), dinner)))
+            return mul(g, d)
+        cdf = mul(_t(0.5, x), add(_t(1, x), erf(mul(x, _t(1 / math.sqrt(2), x)))))
+        pdf = mul(exp(mul(mul(x, x), _t(-0.5, x))), _t(1 / math.sqrt(2 * math.pi), x))
+        return mul(g, add(cdf, mul(x, pdf)))
+
+
+def gelu(x, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return Gelu.apply(as_float(x), approximate=approximate)
+
+
+class Silu(Op):
+    def forward(ctx, x):
+        s = 1 / (1 + np.exp(-x))
+        ctx.save_for_backward(x)
+        return (x * s).astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        s = sigmoid(x)
+        return mul(g, mul(s, add(_t(1, x), mul(x, sub(_t(1, x), s)))))
+
+
+def silu(x):
+    return Silu.apply(as_float(x))
+
+
+class Softplus(Op):
+    """log(1 + exp(beta x)) / beta, linear above ``threshold`` (torch's definition)."""
+
+    def forward(ctx, x, beta, threshold):
+        ctx.beta, ctx.threshold = beta, threshold
+        ctx.save_for_backward(x)
+        dt = x.dtype.type
+        bx = x * dt(beta)
+        y = np.where(bx > threshold, x, np.logaddexp(dt(0), bx) / dt(beta))
+        return y.astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        bx = mul(x, _t(ctx.beta, x))
+        return where(gt(bx, _t(ctx.threshold, x)), g, mul(g, sigmoid(bx)))
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return Softplus.apply(as_float(x), beta=beta, threshold=threshold)
+
+
+class Hardtanh(Op):
+    def forward(ctx, x, lo, hi):
+        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(x)
+        return np.clip(x, lo, hi)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        inside = logical_and(gt(x, _t(ctx.lo, x)), lt(x, _t(ctx.hi, x)))
+        return where(inside, g, _t(0, g))
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return Hardtanh.apply(x, lo=min_val, hi=max_val)
+
+
+def relu6(x):
+    return hardtanh(x, 0.0, 6.0)
+
+
+def hardsigmoid(x):
+    return div(hardtanh(add(x, 3.0), 0.0, 6.0), 6.0)
+
+
+def hardswish(x):
+    return mul(x, hardsigmoid(x))
+
+
+def logsigmoid(x):
+    return mul(softplus(mul(x, -1.0)), -1.0)
+
+
+def softsign(x):
+    from .elementwise import abs as abs_
+
+    return div(x, add(abs_(x), 1.0))
+
+
+def tanhshrink(x):
+    return sub(x, tanh(x))
+
+
+def mish(x):
+    return mul(x, tanh(softplus(x)))
+
+
+def threshold(x, threshold, value):
+    return where(gt(x, threshold), x, _t(value, x))
+
+
+def hardshrink(x, lambd=0.5):
+    from .elementwise import abs as abs_
+
+    return where(gt(abs_(x), lambd), x, _t(0, x))
+
+
+def softshrink(x, lambd=0.5):
+    return where(gt(x, lambd), sub(x, lambd), where(lt(x, -lambd), add(x, lambd), _t(0, x)))
+
+
+# ---- softmax ------------------------------------------------------------------------------------------------
+class Softmax(Op):
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        y = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        gy = mul(g, y)
+        return sub(gy, mul(y, sum_(gy, dim=ctx.dim, keepdim=True)))
+
+
+class LogSoftmax(Op):
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return sub(g, mul(exp(y), sum_(g, dim=ctx.dim, keepdim=True)))
+
+
+def _softmax_dim(x, dim, op):
+    if dim is None:
+        import warnings
+
+        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to include dim=X "
+                      "as an argument.", stacklevel=3)
+        dim = 0 if x._data.ndim in (0, 1, 3) else 1
+    return wrap_dim(dim, x._data.ndim, op)
+
+
+def softmax(x, dim=None, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    return Softmax.apply(as_float(x), dim=_softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(x, dim=None, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    return LogSoftmax.apply(as_float(x), dim=_softmax_dim(x, dim, "log_softmax"))
+
+
+def softmin(x, dim=None, dtype=None):
+    return softmax(mul(x, -1), dim, dtype)
+
+

@@ -1,0 +1,270 @@
+"""In-place ops (``add_``, ``mul_``, ``x[i] = v`` ...).
+
+Without autograd involvement (no_grad, or nothing requires grad) they are NumPy calls with ``out=`` on the
+tensor's own buffer: this is the path optimizers take. When autograd must see them, the out-of-place op is
+recorded, its result copied into the tensor's buffer, and the tensor's history rebased onto the new node.
+Every in-place write bumps the tensor's version counter, so a stale saved tensor is caught in backward.
+"""
+import numpy as np
+
+from .._dtype import from_numpy_dtype
+from ..autograd.grad_mode import _State
+from .._tensor import Tensor, _make
+
+
+def check_inplace(x, other, op) -> bool:
+    """True when the in-place op on ``x`` must be recorded in the graph; raises for the forbidden cases."""
+    if not _State.enabled:
+        return False
+    if not (x.requires_grad or (other is not None and other.requires_grad)):
+        return False
+    if x.requires_grad and x.grad_fn is None:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
+    if x.grad_fn is not None and x.grad_fn.is_view:
+        raise NotImplementedError(f"{op}: in-place modification of a view of a tensor that requires grad is not "
+                                  "supported by ember; use an out-of-place op, or index assignment on the base "
+                                  "tensor (x[i] = v)")
+    return True
+
+
+def commit_inplace(x, result):
+    """Write ``result`` into ``x``'s buffer and make ``x`` the output of ``result``'s node."""
+    _check_cast(result._data.dtype, x._data.dtype, "in-place op")
+    np.copyto(x._data, result._data, casting="unsafe")
+    x._version[0] += 1
+    x.grad_fn = result.grad_fn
+    x.requires_grad = result.requires_grad
+    x._out_nr = result._out_nr
+    return x
+
+
+def _check_cast(src, dst, op):
+    if src == dst:
+        return
+    s, d = from_numpy_dtype(src), from_numpy_dtype(dst)
+    if s.category > d.category:
+        raise RuntimeError(f"{op}: result type {s.name.capitalize()} can't be cast to the desired output type "
+                           f"{d.name.capitalize()}")
+
+
+def _other_array(x, other):
+    if isinstance(other, Tensor):
+        _check_cast(other._data.dtype, x._data.dtype, "in-place op")
+        return other._data
+    if isinstance(other, float) and x._data.dtype.kind != "f":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{from_numpy_dtype(x._data.dtype).name.capitalize()}")
+    return other
+
+
+def _fast_binary(x, other, np_fn, out_of_place, name):
+    o = other if isinstance(other, Tensor) else None
+    if check_inplace(x, o, name):
+        return commit_inplace(x, out_of_place(x, other))
+    _writable(x, name)
+    np_fn(x._data, _other_array(x, other), out=x._data, casting="unsafe")
+    x._version[0] += 1
+    return x
+
+
+def _writable(x, name):
+    if not x._data.flags.writeable:
+        raise RuntimeError(f"{name}: unsupported operation: the tensor is an expanded view (some elements refer to "
+                           "the same memory location); clone() it before writing in place")
+
+
+def add_(x, other, alpha=1):
+    from .elementwise import add
+
+    if alpha != 1:
+        other = other * alpha
+    return _fast_binary(x, other, np.add, add, "add_")
+
+
+def sub_(x, other, alpha=1):
+    from .elementwise import sub
+
+    if alpha != 1:
+        other = other * alpha
+    return _fast_binary(x, other, np.subtract, sub, "sub_")
+
+
+def mul_(x, other):
+    from .elementwise import mul
+
+    return _fast_binary(x, other, np.multiply, mul, "mul_")
+
+
+def div_(x, other, rounding_mode=None):
+    from .elementwise import div
+
+    if rounding_mode is not None or x._data.dtype.kind != "f":
+        return apply_inplace(x, div, other, rounding_mode=rounding_mode, name="div_")
+    return _fast_binary(x, other, np.true_divide, div, "div_")
+
+
+def apply_inplace(x, fn, *args, name="inplace", **kwargs):
+    """Generic in-place: compute ``fn(x, *args)`` and write it back into ``x``."""
+    other = next((a for a in args if isinstance(a, Tensor)), None)
+    if check_inplace(x, other, name):
+        return commit_inplace(x, fn(x, *args, **kwargs))
+    _writable(x, name)
+    prev = _State.enabled
+    _State.enabled = False
+    try:
+        res = fn(x, *args, **kwargs)
+    finally:
+        _State.enabled = prev
+    _check_cast(res._data.dtype, x._data.dtype, name)
+    np.copyto(x._data, res._data, casting="unsafe")
+    x._version[0] += 1
+    return x
+
+
+def addcmul_(x, t1, t2, value=1):
+    from .elementwise import add, mul
+
+    if check_inplace(x, None, "addcmul_") or t1.requires_grad and _State.enabled or t2.requires_grad and _State.enabled:
+        return apply_inplace(x, lambda a: add(a, mul(mul(t1, t2), value)), name="addcmul_")
+    prod = t1._data * t2._data
+    if value != 1:
+        prod *= value
+    x._data += prod
+    x._version[0] += 1
+    return x
+
+
+def addcdiv_(x, t1, t2, value=1):
+    from .elementwise import add, div, mul
+
+    if check_inplace(x, None, "addcdiv_") or t1.requires_grad and _State.enabled or t2.requires_grad and _State.enabled:
+        return apply_inplace(x, lambda a: add(a, mul(div(t1, t2), value)), name="addcdiv_")
+    q = t1._data / t2._data
+    if value != 1:
+        q *= value
+    x._data += q
+    x._version[0] += 1
+    return x
+
+
+def zero_(x):
+    return fill_(x, 0)
+
+
+def fill_(x, value):
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        if check_inplace(x, value, "fill_"):
+            from .shape import expand
+
+            return commit_inplace(x, expand(value.to(x.dtype), x._data.shape) * 1)
+        value = value.item()
+    if check_inplace(x, None, "fill_"):
+        from .elementwise import add, mul
+
+        return commit_inplace(x, add(mul(x, 0), value))
+    _writable(x, "fill_")
+    x._data.fill(value)
+    x._version[0] += 1
+    return x
+
+
+def copy_(x, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        src = _make(np.asarray(src))
+    try:
+        np.broadcast_shapes(src._data.shape, x._data.shape)
+    except ValueError:
+        raise RuntimeError(f"copy_: the size of src {list(src._data.shape)} does not match and cannot be broadcast "
+                           f"to the size of self {list(x._data.shape)}") from None
+    if check_inplace(x, src, "copy_"):
+        from .elementwise import add, cast, mul
+        from .shape import expand
+
+        res = add(mul(x, 0), expand(cast(src, x.dtype), x._data.shape))
+        return commit_inplace(x, res)
+    _writable(x, "copy_")
+    np.copyto(x._data, src._data, casting="unsafe")
+    x._version[0] += 1
+    return x
+
+
+def clamp_(x, min=None, max=None):  # noqa: A002
+    from .elementwise import clamp
+
+    if not check_inplace(x, None, "clamp_") and not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        if min is None and max is None:
+            raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+        _writable(x, "clamp_")
+        np.clip(x._data, min, max, out=x._data)
+        x._version[0] += 1
+        return x
+    return apply_inplace(x, clamp, min, max, name="clamp_")
+
+
+def uniform_(x, a=0.0, b=1.0, generator=None):
+    from ..random import numpy_rng
+
+    _check_float_fill(x, "uniform_")
+    with _NoGradWrite(x, "uniform_"):
+        x._data[...] = numpy_rng(generator).uniform(a, b, size=x._data.shape)
+    return x
+
+
+def normal_(x, mean=0.0, std=1.0, generator=None):
+    from ..random import numpy_rng
+
+    _check_float_fill(x, "normal_")
+    with _NoGradWrite(x, "normal_"):
+        x._data[...] = numpy_rng(generator).normal(mean, std, size=x._data.shape)
+    return x
+
+
+def bernoulli_(x, p=0.5, generator=None):
+    from ..random import numpy_rng
+
+    with _NoGradWrite(x, "bernoulli_"):
+        x._data[...] = numpy_rng(generator).random(size=x._data.shape) < p
+    return x
+
+
+def exponential_(x, lambd=1.0, generator=None):
+    from ..random import numpy_rng
+
+    with _NoGradWrite(x, "exponential_"):
+        x._data[...] = numpy_rng(generator).exponential(1.0 / lambd, size=x._data.shape)
+    return x
+
+
+def random_(x, low=0, high=None, generator=None):
+    from ..random import numpy_rng
+
+    if high is None:
+        low, high = 0, low if low else (2 ** 24 if x._data.dtype.kind == "f" else np.iinfo(x._data.dtype).max)
+    with _NoGradWrite(x, "random_"):
+        x._data[...] = numpy_rng(generator).integers(low, high, size=x._data.shape)
+    return x
+
+
+def _check_float_fill(x, op):
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point tensor, got {from_numpy_dtype(x._data.dtype)}")
+
+
+class _NoGradWrite:
+    """Random fills write raw values: allowed on leaves only under no_grad (as torch's init functions do)."""
+
+    def __init__(self, x, op):
+        self.x, self.op = x, op
+
+    def __enter__(self):
+        if _State.enabled and self.x.requires_grad:
+            raise RuntimeError(f"{self.op}: a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        _writable(self.x, self.op)
+
+    def __exit__(self, *exc):
+        self.x._version[0] += 1
+        return False
