@@ -489,7 +489,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     if requires_grad and arr.dtype.kind != "f":
         raise RuntimeError(f"Only Tensors of floating point dtype can require gradients (got {from_numpy_dtype(arr.dtype)})")
     from_numpy_dtype(arr.dtype)  # reject unsupported dtypes with torch's message
-    return _make(np.ascontiguousarray(arr), bool(requires_grad), None)
+    if not arr.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d array into 1-d)
+        arr = np.ascontiguousarray(arr)
+    return _make(arr, bool(requires_grad), None)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:

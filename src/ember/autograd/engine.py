@@ -73,7 +73,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             continue
         slot = buffers.get(fn)
         if slot is None:
-            slot = buffers[fn] = [None] * getattr(fn, "n_outputs", 1)
+            slot = buffers[fn] = [None] * fn.n_outputs
         nr = t._out_nr
         slot[nr] = g if slot[nr] is None else slot[nr] + g
     root_nodes = list(buffers)
@@ -97,9 +97,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     if idx is not None:
                         for i in idx:
                             results[i] = g
-            if len(grads) > 1 and node.materialize_grads:
+            if node.n_outputs > 1 and node.materialize_grads:
                 grads = _materialize(node, grads)
-            in_grads = node._call_backward(grads)
+            in_grads = type(node).backward(node, *grads)
             if in_grads.__class__ is not tuple:
                 in_grads = (in_grads,)
             if not retain_graph:
@@ -128,7 +128,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     continue
                 slot = buffers.get(fn)
                 if slot is None:
-                    slot = buffers[fn] = [None] * getattr(fn, "n_outputs", 1)
+                    slot = buffers[fn] = [None] * fn.n_outputs
                 if g is not None:
                     nr = e[1]
                     slot[nr] = g if slot[nr] is None else slot[nr] + g

@@ -29,6 +29,7 @@ __all__ = ["Node", "Op", "Function", "FunctionCtx", "OP_REGISTRY", "once_differe
 
 OP_REGISTRY = {}  # name -> Op subclass; compile mode reads it
 _ndarray = np.ndarray
+_new = object.__new__
 
 
 class _Anomaly:
@@ -47,6 +48,8 @@ class Node:
 
     ``next_edges[i]`` says where the gradient of input ``i`` goes: ``None`` (no gradient wanted),
     ``(node, output_nr, shape)`` for a non-leaf input, or ``(None, leaf_tensor, shape)`` for a leaf.
+    It is set before ``forward`` runs (``None`` when the op is not recorded), so a forward can save only
+    what the needed gradients use.
     """
 
     __slots__ = ("next_edges", "_saved", "__dict__", "__weakref__")
@@ -57,6 +60,7 @@ class Node:
     differentiable = True  # False for ops whose output never requires grad (comparisons, argmax)
     is_view = False  # True for ops whose output shares memory (and so the version counter) with input 0
     materialize_grads = True
+    n_outputs = 1
 
     def name(self) -> str:
         return type(self).__name__ + "Backward0"
@@ -78,7 +82,13 @@ class Node:
 
     @property
     def needs_input_grad(self):
-        return tuple(e is not None for e in self.next_edges)
+        edges = self.next_edges
+        return tuple(e is not None for e in edges) if edges is not None else ()
+
+    def needs_grad(self, i) -> bool:
+        """Whether input ``i`` wants a gradient (usable in forward to save only what backward needs)."""
+        edges = self.next_edges
+        return edges is not None and edges[i] is not None
 
     def register_hook(self, fn):
         if self.post_hooks is None:
@@ -124,9 +134,6 @@ class Node:
 
     def backward(self, *grads):
         raise NotImplementedError(f"{type(self).__name__} has no backward")
-
-    def _call_backward(self, grads):
-        return self.backward(*grads)
 
 
 class _SavedInput:
@@ -232,24 +239,40 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *inputs, **params):
-        ctx = cls.__new__(cls)
+        ctx = _new(cls)
         ctx._saved = None
-        out = ctx.forward(*[t._data for t in inputs], **params)
         requires_grad = False
         if _State.enabled and cls.differentiable:
             for t in inputs:
                 if t.requires_grad:
                     requires_grad = True
                     break
-        if out.__class__ is tuple:
-            return cls._wrap_many(ctx, inputs, params, out, requires_grad)
+        if requires_grad:
+            edges = []
+            for t in inputs:
+                if t.requires_grad:
+                    fn = t.grad_fn
+                    edges.append((None, t, t._data.shape) if fn is None else (fn, t._out_nr, t._data.shape))
+                else:
+                    edges.append(None)
+            ctx.next_edges = edges
+        else:
+            ctx.next_edges = None
+        n = len(inputs)
+        if n == 1:
+            out = ctx.forward(inputs[0]._data, **params)
+        elif n == 2:
+            out = ctx.forward(inputs[0]._data, inputs[1]._data, **params)
+        else:
+            out = ctx.forward(*[t._data for t in inputs], **params)
         if out.__class__ is not _ndarray:
+            if out.__class__ is tuple:
+                return cls._wrap_many(ctx, inputs, params, out, requires_grad)
             out = np.asarray(out)
         result = _make(out, requires_grad, ctx if requires_grad else None)
         if cls.is_view:
             result._version = inputs[0]._version
         if requires_grad:
-            ctx.next_edges = tuple([_edge(t) for t in inputs])
             if ctx._saved is not None:
                 ctx._saved = _convert_saved(ctx._saved, inputs, (result,))
             if _Anomaly.enabled:
@@ -271,7 +294,6 @@ class Op(Node):
         results = tuple(results)
         if requires_grad:
             ctx.n_outputs = len(outs)
-            ctx.next_edges = tuple([_edge(t) for t in inputs])
             if ctx._saved is not None:
                 ctx._saved = _convert_saved(ctx._saved, inputs, results)
             if _Anomaly.enabled:
@@ -374,9 +396,6 @@ class Function(Node):
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("You must implement either the backward or vjp method for your custom "
                                   "autograd.Function to use it with backward mode AD.")
-
-    def _call_backward(self, grads):
-        return type(self).backward(self, *grads)
 
 
 def once_differentiable(fn):

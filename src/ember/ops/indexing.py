@@ -146,19 +146,32 @@ def getitem(x, key):
     return GetItemView.apply(x, index=index)
 
 
+def _fit_value(v, target_ndim):
+    """Drop leading size-1 dims of an assigned value, as torch does (``x[1] = tensor([5.])``)."""
+    extra = v.ndim - target_ndim
+    if extra > 0 and all(d == 1 for d in v.shape[:extra]):
+        return v.reshape(v.shape[extra:])
+    return v
+
+
 class IndexPut(Op):
     """out = x with out[index] = v (the out-of-place form of ``x[index] = v``)."""
 
     def forward(ctx, x, v, index):
-        ctx.index = index
+        ctx.index, ctx.v_shape = index, v.shape
         out = x.copy()
-        out[index] = v
+        out[index] = _fit_value(v, np.ndim(out[index]))
         return out
 
     def backward(ctx, g):
         index = ctx.index
         gx = index_put_value(g, index, 0)
-        return gx, getitem_raw(g, index)
+        gv = getitem_raw(g, index)
+        if gv._data.ndim < len(ctx.v_shape):
+            from .shape import reshape
+
+            gv = reshape(gv, (1,) * (len(ctx.v_shape) - gv._data.ndim) + gv._data.shape)
+        return gx, gv
 
 
 def getitem_raw(g, index):
@@ -185,7 +198,7 @@ def setitem(x, key, value):
         commit_inplace(x, IndexPut.apply(x, v, index=index))
     else:
         try:
-            x._data[index] = v._data
+            x._data[index] = _fit_value(v._data, np.ndim(x._data[index]))
         except ValueError as e:
             raise RuntimeError(f"index_put_: shape mismatch: value tensor of shape {list(v._data.shape)} cannot be "
                                f"broadcast to indexing result ({e})") from None
