@@ -5,6 +5,7 @@ import numpy as np
 
 from . import _dtype
 from ._dtype import as_dtype, from_numpy_dtype, get_default_dtype
+from .autograd import engine as _engine
 from .autograd import function as _function
 from ._tensor_ops import TensorOps
 
@@ -411,6 +412,7 @@ def _make(data, requires_grad=False, grad_fn=None):
 
 
 _function._make = _make
+_engine._make = _make
 
 
 class _ValueReadObserver:

@@ -9,6 +9,7 @@ __all__ = ["backward", "grad"]
 
 _sum_to = None  # set by ember.ops: (Tensor, shape) -> Tensor summed down to shape
 _ones_like = None
+_make = None  # set by ember._tensor
 
 
 def _collect(roots):
@@ -97,11 +98,18 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     if idx is not None:
                         for i in idx:
                             results[i] = g
-            if node.n_outputs > 1 and node.materialize_grads:
-                grads = _materialize(node, grads)
-            in_grads = type(node).backward(node, *grads)
-            if in_grads.__class__ is not tuple:
-                in_grads = (in_grads,)
+            if node.n_outputs > 1:
+                if node.materialize_grads:
+                    grads = _materialize(node, grads)
+                no_grad_in = all(g is None for g in grads)
+            else:
+                no_grad_in = grads[0] is None
+            if no_grad_in:  # nothing flowed into this node (e.g. a custom backward returned None)
+                in_grads = (None,) * len(node.next_edges)
+            else:
+                in_grads = type(node).backward(node, *grads)
+                if in_grads.__class__ is not tuple:
+                    in_grads = (in_grads,)
             if not retain_graph:
                 node._saved = None
             if _Anomaly.enabled:
@@ -169,7 +177,7 @@ def _deliver_leaf(t, g, capture, results, accumulate, assigned):
     if not accumulate:
         return
     if t.grad is None:
-        if not _State.enabled:
+        if not _State.enabled:  # plain backward: never let two leaves (or a leaf and a user tensor) share a buffer
             arr = g._data
             base = arr if arr.base is None else arr.base
             if id(base) in assigned or not arr.flags.c_contiguous or arr.dtype != t._data.dtype:
@@ -193,6 +201,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """ember.autograd.backward: accumulate gradients of ``tensors`` into the leaves' ``.grad``."""
     from .._tensor import Tensor
 
+    if grad_tensors is None and inputs is None and isinstance(tensors, Tensor):  # the common loss.backward()
+        run_backward((tensors,), (_make_root_grad(tensors, None, "backward"),), bool(retain_graph or create_graph),
+                     create_graph)
+        return
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
     tensors = tuple(tensors)
@@ -228,7 +240,7 @@ def _make_root_grad(t, g, what):
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if t._data.dtype.kind != "f":
             raise RuntimeError("grad can be implicitly created only for real scalar outputs")
-        return _ones_like(t)
+        return _make(np.ones(t._data.shape, dtype=t._data.dtype))
     if not isinstance(g, Tensor):
         from .._tensor import tensor
 

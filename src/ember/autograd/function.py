@@ -381,6 +381,8 @@ class Function(Node):
             t._out_nr = i
             results.append(t)
         ctx.n_outputs = len(outs)
+        ctx.output_shapes = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float32)
+                             for o in outs]
         if requires_grad and ctx._saved is not None:
             ctx._saved = tuple(_SavedInput(s) if isinstance(s, Tensor) and s.grad_fn is not ctx else s
                                for s in ctx._saved)
