@@ -12,7 +12,7 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, s
 from .ops import *  # noqa: F401,F403
 from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401,A004
 from . import ops
-from ._functional_aliases import *  # noqa: F401,F403
+import ember.linalg as linalg  # after the star import, which binds ops' own linalg module under this name
 
 import builtins as _builtins
 
@@ -45,4 +45,14 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 def compile(fn=None, **kwargs):  # noqa: A001
-    raise NotImplementedError("ember.compile (compile mode) is not implemented yet")
+    """Compile a training step or a model into generated NumPy code (see ember.jit)."""
+    from .jit import compile as _compile
+
+    return _compile(fn, **kwargs)
+
+
+# io and utils are sibling layers above core; the top-level package re-exports their torch-named entry points.
+from .io import load, save  # noqa: E402
+from . import utils  # noqa: E402
+
+__all__ += ["load", "save", "utils"]

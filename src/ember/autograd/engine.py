@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .function import _Anomaly
+from .. import _kernels
+from .function import _Anomaly, _Hooks
 from .grad_mode import _State
 
 __all__ = ["backward", "grad"]
@@ -180,7 +181,8 @@ def _deliver_leaf(t, g, capture, results, accumulate, assigned):
         if not _State.enabled:  # plain backward: never let two leaves (or a leaf and a user tensor) share a buffer
             arr = g._data
             base = arr if arr.base is None else arr.base
-            if id(base) in assigned or not arr.flags.c_contiguous or arr.dtype != t._data.dtype:
+            if (id(base) in assigned or not arr.flags.c_contiguous or not arr.flags.writeable
+                    or arr.dtype != t._data.dtype):
                 g = g.detach().contiguous().to(t.dtype)
                 if g._data is arr:
                     g = g.clone()
@@ -188,10 +190,14 @@ def _deliver_leaf(t, g, capture, results, accumulate, assigned):
             assigned.add(id(base))
             g = g.detach() if g.requires_grad else g
         t.grad = g
+        if _Hooks.on_grad_set is not None:
+            _Hooks.on_grad_set(t)
     elif _State.enabled:
         t.grad = t.grad + g
+        if _Hooks.on_grad_set is not None:
+            _Hooks.on_grad_set(t)
     else:
-        t.grad._data += g._data
+        _kernels.run(_kernels.iadd, t.grad, g)
     if t._post_accumulate_hooks:
         for h in t._post_accumulate_hooks:
             h(t)

@@ -38,9 +38,14 @@ class _Anomaly:
 
 
 class _Hooks:
-    """Observers of every op application (compile mode's tracer installs one)."""
+    """Observers that compile mode's tracer installs: every op application, in-place kernel, leaf
+    gradient assignment, optimizer step and module call. All None (one attribute check) otherwise."""
 
     on_apply = None
+    on_inplace = None
+    on_grad_set = None
+    on_optimizer_step = None
+    on_module_call = None
 
 
 class Node:
@@ -308,7 +313,8 @@ def _convert_saved(saved, inputs, outputs):
     out = []
     for s in saved:
         if s is None or s.__class__ is not _ndarray:
-            out.append(s)
+            # NumPy ufuncs return scalars for 0-d inputs: save those as 0-d tensors too
+            out.append(_make(np.asarray(s), False, None) if isinstance(s, np.generic) else s)
             continue
         for t in inputs:
             if t._data is s:

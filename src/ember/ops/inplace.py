@@ -7,6 +7,7 @@ Every in-place write bumps the tensor's version counter, so a stale saved tensor
 """
 import numpy as np
 
+from .. import _kernels as _k
 from .._dtype import from_numpy_dtype
 from ..autograd.grad_mode import _State
 from .._tensor import Tensor, _make
@@ -30,8 +31,7 @@ def check_inplace(x, other, op) -> bool:
 def commit_inplace(x, result):
     """Write ``result`` into ``x``'s buffer and make ``x`` the output of ``result``'s node."""
     _check_cast(result._data.dtype, x._data.dtype, "in-place op")
-    np.copyto(x._data, result._data, casting="unsafe")
-    x._version[0] += 1
+    _k.run(_k.copy, x, result)
     x.grad_fn = result.grad_fn
     x.requires_grad = result.requires_grad
     x._out_nr = result._out_nr
@@ -57,14 +57,13 @@ def _other_array(x, other):
     return other
 
 
-def _fast_binary(x, other, np_fn, out_of_place, name):
+def _fast_binary(x, other, kernel, out_of_place, name):
     o = other if isinstance(other, Tensor) else None
     if check_inplace(x, o, name):
         return commit_inplace(x, out_of_place(x, other))
     _writable(x, name)
-    np_fn(x._data, _other_array(x, other), out=x._data, casting="unsafe")
-    x._version[0] += 1
-    return x
+    _other_array(x, other)  # dtype check
+    return _k.run(kernel, x, other)
 
 
 def _writable(x, name):
@@ -78,7 +77,7 @@ def add_(x, other, alpha=1):
 
     if alpha != 1:
         other = other * alpha
-    return _fast_binary(x, other, np.add, add, "add_")
+    return _fast_binary(x, other, _k.iadd, add, "add_")
 
 
 def sub_(x, other, alpha=1):
@@ -86,13 +85,13 @@ def sub_(x, other, alpha=1):
 
     if alpha != 1:
         other = other * alpha
-    return _fast_binary(x, other, np.subtract, sub, "sub_")
+    return _fast_binary(x, other, _k.isub, sub, "sub_")
 
 
 def mul_(x, other):
     from .elementwise import mul
 
-    return _fast_binary(x, other, np.multiply, mul, "mul_")
+    return _fast_binary(x, other, _k.imul, mul, "mul_")
 
 
 def div_(x, other, rounding_mode=None):
@@ -100,7 +99,7 @@ def div_(x, other, rounding_mode=None):
 
     if rounding_mode is not None or x._data.dtype.kind != "f":
         return apply_inplace(x, div, other, rounding_mode=rounding_mode, name="div_")
-    return _fast_binary(x, other, np.true_divide, div, "div_")
+    return _fast_binary(x, other, _k.idiv, div, "div_")
 
 
 def apply_inplace(x, fn, *args, name="inplace", **kwargs):
@@ -116,9 +115,7 @@ def apply_inplace(x, fn, *args, name="inplace", **kwargs):
     finally:
         _State.enabled = prev
     _check_cast(res._data.dtype, x._data.dtype, name)
-    np.copyto(x._data, res._data, casting="unsafe")
-    x._version[0] += 1
-    return x
+    return _k.run(_k.copy, x, res)
 
 
 def addcmul_(x, t1, t2, value=1):
@@ -126,12 +123,7 @@ def addcmul_(x, t1, t2, value=1):
 
     if check_inplace(x, None, "addcmul_") or t1.requires_grad and _State.enabled or t2.requires_grad and _State.enabled:
         return apply_inplace(x, lambda a: add(a, mul(mul(t1, t2), value)), name="addcmul_")
-    prod = t1._data * t2._data
-    if value != 1:
-        prod *= value
-    x._data += prod
-    x._version[0] += 1
-    return x
+    return _k.run(_k.addcmul, x, t1, t2, value)
 
 
 def addcdiv_(x, t1, t2, value=1):
@@ -139,12 +131,34 @@ def addcdiv_(x, t1, t2, value=1):
 
     if check_inplace(x, None, "addcdiv_") or t1.requires_grad and _State.enabled or t2.requires_grad and _State.enabled:
         return apply_inplace(x, lambda a: add(a, mul(div(t1, t2), value)), name="addcdiv_")
-    q = t1._data / t2._data
-    if value != 1:
-        q *= value
-    x._data += q
-    x._version[0] += 1
-    return x
+    return _k.run(_k.addcdiv, x, t1, t2, value)
+
+
+def lerp_(x, end, weight):
+    """``x += weight * (end - x)``, computed from the nearer end as torch does (``end - (end - x) * (1 - w)``
+    when ``|w| >= 0.5``); a scalar weight takes the no-graph NumPy path."""
+    from .elementwise import lerp
+
+    if isinstance(weight, Tensor) or check_inplace(x, end, "lerp_"):
+        return apply_inplace(x, lerp, end, weight, name="lerp_")
+    _writable(x, "lerp_")
+    _other_array(x, end)
+    return _k.run(_k.lerp, x, end, weight)
+
+
+def maximum_(x, other):
+    from .elementwise import maximum
+
+    return _fast_binary(x, other, _k.imaximum, maximum, "maximum_")
+
+
+def sqrt_(x):
+    from .elementwise import sqrt
+
+    if check_inplace(x, None, "sqrt_"):
+        return apply_inplace(x, sqrt, name="sqrt_")
+    _writable(x, "sqrt_")
+    return _k.run(_k.isqrt, x)
 
 
 def zero_(x):
@@ -166,9 +180,7 @@ def fill_(x, value):
 
         return commit_inplace(x, add(mul(x, 0), value))
     _writable(x, "fill_")
-    x._data.fill(value)
-    x._version[0] += 1
-    return x
+    return _k.run(_k.fill, x, value)
 
 
 def copy_(x, src, non_blocking=False):
@@ -186,9 +198,7 @@ def copy_(x, src, non_blocking=False):
         res = add(mul(x, 0), expand(cast(src, x.dtype), x._data.shape))
         return commit_inplace(x, res)
     _writable(x, "copy_")
-    np.copyto(x._data, src._data, casting="unsafe")
-    x._version[0] += 1
-    return x
+    return _k.run(_k.copy, x, src)
 
 
 def clamp_(x, min=None, max=None):  # noqa: A002
@@ -198,53 +208,41 @@ def clamp_(x, min=None, max=None):  # noqa: A002
         if min is None and max is None:
             raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
         _writable(x, "clamp_")
-        np.clip(x._data, min, max, out=x._data)
-        x._version[0] += 1
-        return x
+        return _k.run(_k.clip, x, min, max)
     return apply_inplace(x, clamp, min, max, name="clamp_")
 
 
 def uniform_(x, a=0.0, b=1.0, generator=None):
-    from ..random import numpy_rng
-
     _check_float_fill(x, "uniform_")
     with _NoGradWrite(x, "uniform_"):
-        x._data[...] = numpy_rng(generator).uniform(a, b, size=x._data.shape)
+        _k.run(_k.uniform, x, a, b, generator)
     return x
 
 
 def normal_(x, mean=0.0, std=1.0, generator=None):
-    from ..random import numpy_rng
-
     _check_float_fill(x, "normal_")
     with _NoGradWrite(x, "normal_"):
-        x._data[...] = numpy_rng(generator).normal(mean, std, size=x._data.shape)
+        _k.run(_k.normal, x, mean, std, generator)
     return x
 
 
 def bernoulli_(x, p=0.5, generator=None):
-    from ..random import numpy_rng
-
     with _NoGradWrite(x, "bernoulli_"):
-        x._data[...] = numpy_rng(generator).random(size=x._data.shape) < p
+        _k.run(_k.bernoulli, x, p, generator)
     return x
 
 
 def exponential_(x, lambd=1.0, generator=None):
-    from ..random import numpy_rng
-
     with _NoGradWrite(x, "exponential_"):
-        x._data[...] = numpy_rng(generator).exponential(1.0 / lambd, size=x._data.shape)
+        _k.run(_k.exponential, x, lambd, generator)
     return x
 
 
 def random_(x, low=0, high=None, generator=None):
-    from ..random import numpy_rng
-
     if high is None:
         low, high = 0, low if low else (2 ** 24 if x._data.dtype.kind == "f" else np.iinfo(x._data.dtype).max)
     with _NoGradWrite(x, "random_"):
-        x._data[...] = numpy_rng(generator).integers(low, high, size=x._data.shape)
+        _k.run(_k.randint, x, low, high, generator)
     return x
 
 
@@ -266,5 +264,4 @@ class _NoGradWrite:
         _writable(self.x, self.op)
 
     def __exit__(self, *exc):
-        self.x._version[0] += 1
         return False

@@ -1,0 +1,4 @@
+"""Compile mode: trace -> IR graph -> passes -> generated NumPy code (see api.py)."""
+from .api import CompiledFunction, CompiledModule, compile
+
+__all__ = ["compile", "CompiledFunction", "CompiledModule"]

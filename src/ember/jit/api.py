@@ -1,0 +1,171 @@
+"""``ember.compile``: trace a function (a whole training step, or a model's forward) into a static graph,
+optimise it, and run it as generated NumPy code.
+
+    step = ember.compile(train_step)
+    loss = step(x, y)          # first call: runs eagerly while tracing, then compiles
+    print(step.graph)          # the optimised IR
+    print(step.source)         # the generated Python
+
+Guards: a new trace is made when tensor argument shapes/dtypes/requires_grad, non-tensor arguments, the grad
+mode, any traced module's ``training`` flag, or whether a traced parameter's ``.grad`` is None change.
+If the function reads a tensor's value in Python while tracing (``item()``, ``bool()``, ``tolist()``,
+``numpy()``: data-dependent control flow), it cannot be a static graph: ember warns once, naming the read
+and the source line, and runs that function eagerly from then on.
+
+Compiled calls return tensors without autograd history (the backward pass, if any, is inside the graph).
+"""
+import warnings
+
+from .._tensor import Tensor
+from ..autograd.grad_mode import _State
+from .codegen import generate
+from .passes import DEFAULT_PASSES, run_passes
+from .trace import trace
+
+__all__ = ["compile", "CompiledFunction"]
+
+
+class _Entry:
+    __slots__ = ("graph", "source", "runner", "modules", "leaves", "n_inputs")
+
+    def guards_hold(self):
+        for m, flag in self.modules:
+            if m.training is not flag:
+                return False
+        for leaf, was_none in self.leaves:
+            if (leaf.grad is None) is not was_none:
+                return False
+        return True
+
+
+class CompiledFunction:
+    """A function compiled on first call; see the module docstring."""
+
+    def __init__(self, fn, passes=DEFAULT_PASSES, fallback="warn"):
+        self.fn = fn
+        self.passes = tuple(passes)
+        self.fallback = fallback
+        self._cache = {}
+        self._last = None
+        self._eager = False
+        self.n_traces = 0
+        self.__wrapped__ = fn
+        self.__name__ = getattr(fn, "__name__", "compiled")
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    @property
+    def graph(self):
+        return self._require_last().graph
+
+    @property
+    def source(self):
+        return self._require_last().source
+
+    def _require_last(self):
+        if self._last is None:
+            raise RuntimeError("ember.compile: nothing compiled yet; call the function once first")
+        return self._last
+
+    def _key(self, args, kwargs):
+        parts = [_State.enabled]
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a._data
+                parts.append((d.shape, d.dtype.str, a.requires_grad))
+            else:
+                parts.append(_hashable(a))
+        for k in sorted(kwargs):
+            v = kwargs[k]
+            parts.append((k, (v._data.shape, v._data.dtype.str, v.requires_grad) if isinstance(v, Tensor)
+                          else _hashable(v)))
+        return tuple(parts)
+
+    def __call__(self, *args, **kwargs):
+        if self._eager:
+            return self.fn(*args, **kwargs)
+        key = self._key(args, kwargs)
+        entry = self._cache.get(key)
+        if entry is not None and entry.guards_hold():
+            self._last = entry
+            return entry.runner(*[a._data for a in args if isinstance(a, Tensor)])
+        if any(isinstance(v, Tensor) for v in kwargs.values()):
+            raise TypeError("ember.compile: pass tensors positionally (keyword tensor arguments are not traced)")
+        return self._trace(key, args, kwargs)
+
+    def _trace(self, key, args, kwargs):
+        result, tracer = trace(self.fn, args, kwargs)
+        self.n_traces += 1
+        if tracer.breaks:
+            how, site = tracer.breaks[0]
+            self._eager = True
+            if self.fallback == "error":
+                raise RuntimeError(f"ember.compile: {how}() reads a tensor's value during tracing at {site}; "
+                                   "data-dependent Python control flow cannot be compiled into a static graph")
+            warnings.warn(f"ember.compile: {how}() reads a tensor's value during tracing at {site}; running "
+                          f"{self.__name__} eagerly from now on", RuntimeWarning, stacklevel=3)
+            return result
+        graph = run_passes(tracer.graph, self.passes)
+        source, env, runner = generate(graph, _identifier(self.__name__))
+        entry = _Entry()
+        entry.graph, entry.source, entry.runner = graph, source, runner
+        entry.modules = [(m, m.training) for m in tracer.modules.values()]
+        entry.leaves = [(leaf, leaf.grad is None) for leaf in tracer.leaves.values()]
+        self._cache[key] = entry
+        self._last = entry
+        return result
+
+
+class CompiledModule:
+    """``ember.compile(model)``: the module's forward compiled; attributes pass through to the module."""
+
+    def __init__(self, module, **options):
+        object.__setattr__(self, "_module", module)
+        object.__setattr__(self, "_forward", CompiledFunction(module.__call__, **options))
+
+    def __call__(self, *args, **kwargs):
+        return self._forward(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._module, name, value)
+
+    @property
+    def graph(self):
+        return self._forward.graph
+
+    @property
+    def source(self):
+        return self._forward.source
+
+    def __repr__(self):
+        return f"Compiled({self._module!r})"
+
+
+def compile(fn=None, *, passes=DEFAULT_PASSES, fallback="warn", **torch_options):  # noqa: A001
+    """Compile a function or a module. ``passes`` selects graph passes (for debugging: ``passes=()``);
+    ``fallback='error'`` raises instead of running eagerly on a graph break. torch.compile's options
+    (mode, fullgraph, dynamic, backend) are accepted and ignored."""
+    if fn is None:
+        return lambda f: compile(f, passes=passes, fallback=fallback, **torch_options)
+    if torch_options.get("fullgraph"):
+        fallback = "error"
+    if hasattr(fn, "forward") and hasattr(fn, "parameters") and callable(fn):
+        return CompiledModule(fn, passes=passes, fallback=fallback)
+    if not callable(fn):
+        raise TypeError(f"ember.compile expects a function or a module, got {type(fn).__name__}")
+    return CompiledFunction(fn, passes=passes, fallback=fallback)
+
+
+def _hashable(v):
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("id", id(v))
+
+
+def _identifier(name):
+    s = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return s if s and not s[0].isdigit() else "fn_" + s

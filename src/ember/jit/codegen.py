@@ -1,0 +1,205 @@
+"""Code generation: a Graph becomes straight-line Python calling NumPy, compiled once with ``compile()``.
+
+Common ops are written as the NumPy expression they compute (``v3 = np.matmul(x1, s2)``); any other op
+calls its own ``forward`` with a reusable context object (``v7 = Gelu.forward(_c_Gelu, v6, approximate='none')``),
+so compiled and eager runs execute the same NumPy calls in the same order.
+"""
+import numpy as np
+
+from .._dtype import dtype as ember_dtype
+from .ir import Value
+
+# op name -> template over input names {0}, {1} ... and params {name}. Each is the op's forward expression.
+TEMPLATES = {
+    "Add": "{0} + {1}",
+    "Sub": "{0} - {1}",
+    "Mul": "{0} * {1}",
+    "Div": "{0} / {1}",
+    "Neg": "np.negative({0})",
+    "Matmul": "np.matmul({0}, {1})",
+    "Exp": "np.exp({0})",
+    "Log": "np.log({0})",
+    "Tanh": "np.tanh({0})",
+    "Sqrt": "np.sqrt({0})",
+    "Relu": "np.maximum({0}, 0)",
+    "Maximum": "np.maximum({0}, {1})",
+    "Minimum": "np.minimum({0}, {1})",
+    "Reshape": "{0}.reshape({shape})",
+    "Permute": "{0}.transpose({dims})",
+    "Clone": "np.array({0}, copy=True, order='C')",
+}
+
+
+class Namespace:
+    """Names for Python objects the generated code refers to (op classes, constants, tensors)."""
+
+    def __init__(self):
+        self.env = {"np": np}
+        self._ids = {}
+
+    def ref(self, obj, prefix):
+        key = id(obj)
+        name = self._ids.get(key)
+        if name is None:
+            name = f"{prefix}{len(self._ids)}"
+            self._ids[key] = name
+            self.env[name] = obj
+        return name
+
+
+def literal(v, ns):
+    """Source text for a parameter value."""
+    if isinstance(v, Value):
+        return v.name
+    if v is None or isinstance(v, (bool, int, float, str)) and not isinstance(v, np.generic):
+        if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+            return f"float({str(v)!r})"
+        return repr(v)
+    if isinstance(v, tuple):
+        inner = ", ".join(literal(x, ns) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, list):
+        return "[" + ", ".join(literal(x, ns) for x in v) + "]"
+    if isinstance(v, slice):
+        return f"slice({literal(v.start, ns)}, {literal(v.stop, ns)}, {literal(v.step, ns)})"
+    if v is Ellipsis:
+        return "Ellipsis"
+    if isinstance(v, np.dtype):
+        return f"np.dtype({v.name!r})"
+    if isinstance(v, type) and issubclass(v, np.generic):
+        return f"np.{v.__name__}"
+    if isinstance(v, np.ufunc) and getattr(np, v.__name__, None) is v:
+        return f"np.{v.__name__}"
+    if callable(v) and getattr(np, getattr(v, "__name__", ""), None) is v:
+        return f"np.{v.__name__}"
+    if isinstance(v, ember_dtype):
+        return ns.ref(v, "dt")
+    return ns.ref(v, "k")
+
+
+def generate(graph, fn_name="compiled"):
+    """Return (source, namespace dict, runner) for ``graph``."""
+    ns = Namespace()
+    ns.env["_wrap"] = _wrap
+    lines = []
+    args = [v.name for v in graph.inputs]
+    lines.append(f"def {fn_name}({', '.join(args)}):")
+    body = []
+    for v in graph.state:
+        body.append(f"{v.name} = {ns.ref(v.ref, 'T')}._data")
+    from .passes._util import mutated_values
+
+    written = mutated_values(graph)
+    for v in graph.constants:
+        # a constant written in place inside the step starts from its traced value at every call
+        copy = ".copy()" if id(v) in written else ""
+        body.append(f"{v.name} = {ns.ref(v.ref, 'C')}{copy}")
+    for n in graph.nodes:
+        body.extend(_node_lines(n, ns))
+    body.append("return " + _outputs_src(graph.outputs, ns))
+    lines.extend("    " + b for b in body)
+    source = "\n".join(lines) + "\n"
+    env = ns.env
+    code = compile(source, f"<ember.compile:{fn_name}>", "exec")
+    exec(code, env)
+    return source, env, env[fn_name]
+
+
+def _node_lines(n, ns):
+    if n.kind == "op":
+        return [_op_line(n, ns)]
+    if n.kind == "expr":
+        return _expr_lines(n, ns)
+    if n.kind == "kernel":
+        k = ns.ref(n.op, "_k_") if not _is_named_kernel(n.op) else _kernel_name(n.op, ns)
+        args = [n.inputs[0].name] + [literal(a, ns) for a in n.params["args"]]
+        return [f"{k}({', '.join(args)})"]
+    if n.kind == "set_grad":
+        leaf = ns.ref(n.target, "L")
+        val = f"_wrap({n.inputs[0].name})" if n.inputs else "None"
+        return [f"{leaf}.grad = {val}"]
+    if n.kind == "call":
+        return [f"{ns.ref(n.target, 'O')}.step()"]
+    if n.kind == "alloc":
+        return []
+    raise ValueError(f"codegen: unknown node kind {n.kind}")
+
+
+def _is_named_kernel(fn):
+    return getattr(fn, "__module__", "").endswith("kernels")
+
+
+def _kernel_name(fn, ns):
+    name = fn.__name__
+    if ns.env.get(name) not in (None, fn):
+        return ns.ref(fn, "_k_")
+    ns.env[name] = fn
+    return name
+
+
+def _op_line(n, ns):
+    outs = ", ".join(v.name for v in n.outputs)
+    if len(n.outputs) == 1 and n.outputs[0] is not None:
+        target = outs
+    else:
+        target = outs + ("," if len(n.outputs) == 1 else "")
+    name = n.op.__name__
+    ins = [v.name for v in n.inputs]
+    out_buf = n.params.get("_out")
+    if out_buf is not None:
+        from .passes.fuse import HEADS
+
+        buf = ns.ref(out_buf, "B")
+        extra = ", 0" if name == "Relu" else ""
+        return f"{target} = np.{HEADS[name]}({', '.join(ins)}{extra}, out={buf})"
+    tmpl = TEMPLATES.get(name)
+    if tmpl is not None and out_buf is None:
+        params = {k: literal(v, ns) for k, v in n.params.items()}
+        return f"{target} = {tmpl.format(*ins, **params)}"
+    cls = ns.ref(n.op, "") if ns.env.get(name) not in (None, n.op) else name
+    ns.env[cls] = n.op
+    ctx = f"_c_{cls}"
+    if ctx not in ns.env:
+        c = object.__new__(n.op)
+        c.next_edges = None
+        c._saved = None
+        ns.env[ctx] = c
+    params = ", ".join(f"{k}={literal(v, ns)}" for k, v in n.params.items() if not k.startswith("_"))
+    call_args = ", ".join(ins + ([params] if params else []))
+    return f"{target} = {cls}.forward({ctx}, {call_args})"
+
+
+def _expr_lines(n, ns):
+    out = n.outputs[0].name
+    buf = n.params.get("_out")
+    steps = n.params["steps"]
+    if buf is None:
+        return [f"{out} = {n.text}"]
+    b = ns.ref(buf, "B")
+    lines = []
+    for name, ops in steps:
+        args = [b if o == "acc" else (str(o) if isinstance(o, int) else o.name) for o in ops]
+        lines.append(f"np.{name}({', '.join(args)}, out={b})")
+    lines.append(f"{out} = {b}")
+    return lines
+
+
+def _outputs_src(o, ns):
+    if isinstance(o, Value):
+        return f"_wrap({o.name})"
+    if isinstance(o, tuple):
+        inner = ", ".join(_outputs_src(x, ns) for x in o)
+        return f"({inner},)" if len(o) == 1 else f"({inner})"
+    if isinstance(o, list):
+        return "[" + ", ".join(_outputs_src(x, ns) for x in o) + "]"
+    if isinstance(o, dict):
+        return "{" + ", ".join(f"{literal(k, ns)}: {_outputs_src(x, ns)}" for k, x in o.items()) + "}"
+    return literal(o, ns)
+
+
+def _wrap(arr):
+    from .._tensor import _make
+
+    if arr.__class__ is not np.ndarray:
+        arr = np.asarray(arr)
+    return _make(arr)

@@ -1,0 +1,199 @@
+"""Tracing: run a function once in eager mode while recording every op, in-place kernel, gradient
+assignment and optimizer step into a ``Graph``.
+
+Arrays are tracked by identity: an op's output array becomes a node output; an array that existed before
+tracing (a parameter, a buffer, an optimizer moment, a .grad) becomes ``state``, read by reference at each
+call; any other array is a ``constant`` captured at trace time (the scalars inside gradient formulas, the
+root gradient of ``loss.backward()``). Reading a tensor's value in Python (``item()``, ``bool()``,
+``tolist()``, ``numpy()``) during tracing is a graph break: the caller falls back to eager mode.
+"""
+import gc
+import sys
+
+import numpy as np
+
+from .._tensor import Tensor, _ValueReadObserver
+from ..autograd.function import _Hooks
+from .ir import Graph, Node, Value
+
+_EMBER_DIR = __file__.rsplit("/jit/", 1)[0]
+
+
+class GraphBreak(Exception):
+    pass
+
+
+def _user_site():
+    """file:line of the innermost frame outside ember (for error messages and the IR listing)."""
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_EMBER_DIR):
+        f = f.f_back
+    return f"{f.f_code.co_filename}:{f.f_lineno}" if f is not None else "?"
+
+
+class Tracer:
+    def __init__(self):
+        self.graph = Graph()
+        self.values = {}  # id(ndarray) -> Value
+        self.keep = []  # every array seen, kept alive so ids are not reused while tracing
+        self.state_owner = {}  # id(ndarray) -> Tensor that owned it before tracing
+        self.leaves = {}  # id(leaf) -> leaf whose .grad the trace assigned
+        self.optimizers = []
+        self.modules = {}
+        self.breaks = []  # (how, site) of value reads
+        self.suspended = 0
+
+    # ---- setup --------------------------------------------------------------------------------------------
+    def snapshot_state(self):
+        """Remember every tensor alive before tracing: their arrays are state, not constants."""
+        for obj in gc.get_objects():
+            if isinstance(obj, Tensor):
+                self.state_owner.setdefault(id(obj._data), obj)
+                self.keep.append(obj._data)
+
+    def __enter__(self):
+        self._saved_hooks = (_Hooks.on_apply, _Hooks.on_inplace, _Hooks.on_grad_set, _Hooks.on_optimizer_step,
+                             _Hooks.on_module_call, _ValueReadObserver.hook)
+        _Hooks.on_apply = self.on_apply
+        _Hooks.on_inplace = self.on_inplace
+        _Hooks.on_grad_set = self.on_grad_set
+        _Hooks.on_optimizer_step = self.on_optimizer_step
+        _Hooks.on_module_call = self.on_module_call
+        _ValueReadObserver.hook = self.on_value_read
+        return self
+
+    def __exit__(self, *exc):
+        (_Hooks.on_apply, _Hooks.on_inplace, _Hooks.on_grad_set, _Hooks.on_optimizer_step,
+         _Hooks.on_module_call, _ValueReadObserver.hook) = self._saved_hooks
+        return False
+
+    # ---- values ---------------------------------------------------------------------------------------------
+    def add_input(self, t):
+        arr = t._data
+        v = self.graph.new_value(arr.shape, arr.dtype, "input", prefix="x")
+        self.graph.inputs.append(v)
+        self.values[id(arr)] = v
+        self.keep.append(arr)
+        return v
+
+    def value_of_array(self, arr, owner=None):
+        v = self.values.get(id(arr))
+        if v is not None:
+            return v
+        g = self.graph
+        state_t = self.state_owner.get(id(arr))
+        if state_t is not None:
+            v = g.new_value(arr.shape, arr.dtype, "state", ref=state_t, prefix="s")
+            g.state.append(v)
+        else:
+            # snapshot: the traced run may go on to write into it
+            v = g.new_value(arr.shape, arr.dtype, "constant", ref=arr.copy(), prefix="c")
+            g.constants.append(v)
+        self.values[id(arr)] = v
+        self.keep.append(arr)
+        return v
+
+    def value_of(self, t):
+        return self.value_of_array(t._data, t)
+
+    def encode(self, p):
+        """Params may hold arrays (index masks, ...): traced ones become graph Values."""
+        if isinstance(p, np.ndarray):
+            if id(p) in self.values or id(p) in self.state_owner:
+                return self.value_of_array(p)
+            return p
+        if isinstance(p, tuple):
+            return tuple(self.encode(x) for x in p)
+        if isinstance(p, list):
+            return [self.encode(x) for x in p]
+        if isinstance(p, slice):
+            return slice(self.encode(p.start), self.encode(p.stop), self.encode(p.step))
+        if isinstance(p, Tensor):
+            return self.value_of(p)
+        return p
+
+    # ---- hooks ----------------------------------------------------------------------------------------------
+    def on_apply(self, cls, inputs, params, results, ctx):
+        if self.suspended:
+            return
+        g = self.graph
+        ins = [self.value_of(t) for t in inputs]
+        node = Node("op", cls, ins, {k: self.encode(v) for k, v in params.items()}, [], site=_user_site())
+        for r in results:
+            arr = r._data
+            v = g.new_value(arr.shape, arr.dtype, "node", producer=node)
+            node.outputs.append(v)
+            self.values[id(arr)] = v
+            self.keep.append(arr)
+        g.nodes.append(node)
+
+    def on_inplace(self, kernel, target, args):
+        if self.suspended:
+            return
+        enc = tuple(self.encode(a) for a in args)
+        ins = [self.value_of(target)] + [a for a in enc if isinstance(a, Value)]
+        self.graph.nodes.append(Node("kernel", kernel, ins, {"args": enc}, [], site=_user_site()))
+
+    def on_grad_set(self, leaf):
+        if self.suspended:
+            return
+        self.leaves[id(leaf)] = leaf
+        ins = [self.value_of(leaf.grad)] if leaf.grad is not None else []
+        self.graph.nodes.append(Node("set_grad", None, ins, {}, [], target=leaf))
+
+    def on_optimizer_step(self, optimizer, closure):
+        """The optimizer's update stays an eager call in the generated code (same maths, same state)."""
+        if self.suspended or closure is not None:
+            if closure is not None:
+                self.breaks.append(("optimizer.step(closure)", _user_site()))
+            return None
+        self.optimizers.append(optimizer)
+        self.graph.nodes.append(Node("call", optimizer.step, [], {}, [], target=optimizer, site=_user_site()))
+        self.suspended += 1
+        try:
+            return optimizer.step()
+        finally:
+            self.suspended -= 1
+
+    def on_module_call(self, module):
+        self.modules[id(module)] = module
+
+    def on_value_read(self, t, how):
+        if not self.suspended:
+            self.breaks.append((how, _user_site()))
+
+
+def trace(fn, args, kwargs):
+    """Run ``fn(*args, **kwargs)`` eagerly, recording it. Returns (result, tracer)."""
+    tracer = Tracer()
+    tracer.snapshot_state()
+    arg_tensors = [a for a in args if isinstance(a, Tensor)]
+    for t in arg_tensors:
+        tracer.add_input(t)
+    with tracer:
+        result = fn(*args, **kwargs)
+        tracer.graph.outputs = _map_outputs(tracer, result)
+    _finish_grads(tracer)
+    return result, tracer
+
+
+def _map_outputs(tracer, out):
+    if isinstance(out, Tensor):
+        return tracer.value_of(out)
+    if isinstance(out, tuple):
+        return tuple(_map_outputs(tracer, o) for o in out)
+    if isinstance(out, list):
+        return [_map_outputs(tracer, o) for o in out]
+    if isinstance(out, dict):
+        return {k: _map_outputs(tracer, o) for k, o in out.items()}
+    return out
+
+
+def _finish_grads(tracer):
+    """After the run, make each traced leaf's .grad end up as eager left it (a value, or None)."""
+    for leaf in tracer.leaves.values():
+        ins = [] if leaf.grad is None else [tracer.value_of(leaf.grad)]
+        last = next((n for n in reversed(tracer.graph.nodes) if n.kind == "set_grad" and n.target is leaf), None)
+        if last is not None and last.inputs == ins and last is tracer.graph.nodes[-1]:
+            continue
+        tracer.graph.nodes.append(Node("set_grad", None, ins, {}, [], target=leaf))
