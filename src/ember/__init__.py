@@ -6,6 +6,7 @@ from ._dtype import (bool_ as bool, double, dtype, float, float16, float32, floa
                      half, int, int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8)
 from ._tensor import Size, Tensor, as_tensor, device, from_numpy, is_tensor, tensor
 from . import autograd
+from . import optim
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

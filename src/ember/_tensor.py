@@ -448,19 +448,16 @@ def _to_array(data, dt=None):
             raise TypeError(f"tensor(): can't convert {type(data).__name__} with dtype {arr.dtype} to a tensor")
         return arr.astype(dt.np, copy=False)
     kind = arr.dtype.kind
-    if kind == "f":
-        if not isinstance(data, np.ndarray) and arr.dtype != get_default_dtype().np:
-            arr = arr.astype(get_default_dtype().np)
-        elif isinstance(data, np.ndarray):
-            pass
-    elif kind == "i" and not isinstance(data, np.ndarray) and not isinstance(data, np.generic):
-        arr = arr.astype(np.int64)
-    elif kind in "UOSV":
+    if kind in "UOSV":
         raise TypeError(f"tensor(): could not infer a dtype from {type(data).__name__} (got NumPy dtype {arr.dtype})")
-    elif kind == "c":
+    if kind == "c":
         raise TypeError("ember does not support complex tensors")
-    if arr.dtype.kind == "f" and isinstance(data, np.generic) is False and isinstance(data, (float, int)):
-        pass
+    if isinstance(data, (np.ndarray, np.generic)):
+        return arr  # NumPy data keeps its dtype, as in torch
+    if kind == "f" and arr.dtype != get_default_dtype().np:
+        arr = arr.astype(get_default_dtype().np)  # Python floats become the default dtype
+    elif kind in "iu":
+        arr = arr.astype(np.int64)  # Python ints become int64
     return arr
 
 

@@ -165,3 +165,50 @@ def test_compile_rejects_non_callables():
 
 def test_graph_listing_empty():
     assert str(Graph()).startswith("graph():")
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda ps: ember.optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: ember.optim.Adam(ps, lr=0.01),
+    lambda ps: ember.optim.AdamW(ps, lr=0.01),
+    lambda ps: ember.optim.RMSprop(ps, lr=0.01, centered=True),
+    lambda ps: ember.optim.Adagrad(ps, lr=0.1),
+])
+def test_compiled_step_with_optimizer_matches_eager(make_opt):
+    data = batches(5)
+    runs = []
+    for compiled in (False, True):
+        params = make_params()
+        opt = make_opt(params)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = (((x @ params[0] + params[1]).relu() @ params[2] - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = ember.compile(step) if compiled else step
+        losses = [fn(x, y).item() for x, y in data]
+        runs.append((losses, [p.detach().numpy().copy() for p in params], opt.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_optimizer_closure_is_a_graph_break():
+    params = make_params()
+    opt = ember.optim.SGD(params, lr=0.1)
+    x, y = batches(1)[0]
+
+    def step(x, y):
+        def closure():
+            opt.zero_grad()
+            loss = ((x @ params[0] + params[1]) @ params[2] - y).pow(2).mean()
+            loss.backward()
+            return loss
+        return opt.step(closure)
+
+    cf = ember.compile(step)
+    with pytest.warns(RuntimeWarning, match="closure"):
+        cf(x, y)

@@ -96,13 +96,13 @@ class CompiledFunction:
         result, tracer = trace(self.fn, args, kwargs)
         self.n_traces += 1
         if tracer.breaks:
-            how, site = tracer.breaks[0]
+            what, site = tracer.breaks[0]
             self._eager = True
             if self.fallback == "error":
-                raise RuntimeError(f"ember.compile: {how}() reads a tensor's value during tracing at {site}; "
-                                   "data-dependent Python control flow cannot be compiled into a static graph")
-            warnings.warn(f"ember.compile: {how}() reads a tensor's value during tracing at {site}; running "
-                          f"{self.__name__} eagerly from now on", RuntimeWarning, stacklevel=3)
+                raise RuntimeError(f"ember.compile: {what} during tracing at {site}; data-dependent Python "
+                                   "control flow cannot be compiled into a static graph")
+            warnings.warn(f"ember.compile: {what} during tracing at {site}; running {self.__name__} eagerly "
+                          "from now on", RuntimeWarning, stacklevel=3)
             return result
         graph = run_passes(tracer.graph, self.passes)
         source, env, runner = generate(graph, _identifier(self.__name__))

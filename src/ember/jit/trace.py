@@ -142,16 +142,19 @@ class Tracer:
         self.graph.nodes.append(Node("set_grad", None, ins, {}, [], target=leaf))
 
     def on_optimizer_step(self, optimizer, closure):
-        """The optimizer's update stays an eager call in the generated code (same maths, same state)."""
-        if self.suspended or closure is not None:
-            if closure is not None:
-                self.breaks.append(("optimizer.step(closure)", _user_site()))
-            return None
+        """The optimizer's update stays an eager call in the generated code (same maths, same state).
+        Returns (handled, result) for the optimizer's step wrapper."""
+        if self.suspended:
+            return False, None
+        if closure is not None:
+            self.breaks.append(("optimizer.step(closure) re-evaluates the model inside the step",
+                                _user_site()))
+            return False, None
         self.optimizers.append(optimizer)
         self.graph.nodes.append(Node("call", optimizer.step, [], {}, [], target=optimizer, site=_user_site()))
         self.suspended += 1
         try:
-            return optimizer.step()
+            return True, optimizer.step()
         finally:
             self.suspended -= 1
 
@@ -160,7 +163,7 @@ class Tracer:
 
     def on_value_read(self, t, how):
         if not self.suspended:
-            self.breaks.append((how, _user_site()))
+            self.breaks.append((f"{how}() reads a tensor's value", _user_site()))
 
 
 def trace(fn, args, kwargs):

@@ -1,0 +1,88 @@
+"""The ``ember`` command line: ``ember --version``, ``ember info``.
+
+Each command parses its arguments and calls into the library; new commands add a subparser and a ``_cmd_*``
+function here.
+"""
+import argparse
+import os
+import platform
+import sys
+
+_THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "EMBER_NO_MALLOPT")
+
+
+def _blas_rows():
+    """BLAS library and thread count: from threadpoolctl when installed, else NumPy's build config."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        threadpool_info = None
+    if threadpool_info is not None:
+        import numpy  # noqa: F401  (loads the BLAS library so threadpoolctl can see it)
+
+        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+        if pools:
+            return [("BLAS", f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')})")
+                    for p in pools] + [("BLAS threads", ", ".join(str(p.get("num_threads")) for p in pools))]
+    import numpy as np
+
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        name = f"{blas.get('name')} {blas.get('version')}"
+    except Exception:  # noqa: BLE001 - build info layout differs across NumPy versions
+        name = "unknown"
+    return [("BLAS", name), ("BLAS threads", "unknown (pip install threadpoolctl to see them)")]
+
+
+def _cmd_info(args) -> int:
+    import numpy as np
+
+    import ember
+    from ember import _backend
+
+    try:
+        usable_cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        usable_cpus = os.cpu_count()
+    rows = [
+        ("ember", ember.__version__),
+        ("Python", f"{platform.python_version()} ({sys.executable})"),
+        ("NumPy", np.__version__),
+        ("platform", platform.platform()),
+        ("mallopt tuning applied", "yes" if _backend.MALLOPT_APPLIED else
+         ("no (EMBER_NO_MALLOPT is set)" if os.environ.get("EMBER_NO_MALLOPT") else "no")),
+        ("CPUs usable", str(usable_cpus)),
+    ]
+    rows += _blas_rows()
+    rows += [(name, os.environ.get(name, "(unset)")) for name in _THREAD_ENV_VARS]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import ember
+
+    parser = argparse.ArgumentParser(
+        prog="ember", description="ember: a deep learning framework on NumPy with PyTorch's API.")
+    parser.add_argument("--version", action="version", version=f"ember {ember.__version__}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    info = commands.add_parser("info", help="print versions, allocator tuning and thread settings",
+                               description="Print ember's and NumPy's versions, whether the malloc tuning "
+                                           "was applied at import, and the BLAS/thread settings.")
+    info.set_defaults(run=_cmd_info)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "run", None) is None:
+        parser.print_help()
+        return 2
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
