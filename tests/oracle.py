@@ -40,7 +40,7 @@ def assert_close(e, t, rtol, atol, what=""):
         return
     if isinstance(t, torch.Tensor):
         assert isinstance(e, ember.Tensor), f"{what}: expected an ember Tensor, got {type(e).__name__}"
-        tn = t.detach().numpy()
+        tn = t.detach().numpy(force=True)  # force: torch returns ZeroTensor grads for some ops (sgn)
         en = e.detach().numpy()
         assert tuple(en.shape) == tuple(tn.shape), f"{what}: shape {en.shape} != torch {tn.shape}"
         assert en.dtype == tn.dtype, f"{what}: dtype {en.dtype} != torch {tn.dtype}"

@@ -2,8 +2,9 @@
 __version__ = "0.1.0"
 
 from . import _backend  # noqa: F401  (tunes malloc at import; EMBER_NO_MALLOPT=1 opts out)
-from ._dtype import (bool_ as bool, double, dtype, float, float16, float32, float64, get_default_dtype,  # noqa: A004
-                     half, int, int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8)
+from ._dtype import (bool_ as bool, double, dtype, finfo, float, float16, float32, float64,  # noqa: A004
+                     get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long, promote_types,
+                     set_default_dtype, short, uint8)
 from ._tensor import Size, Tensor, as_tensor, device, from_numpy, is_tensor, tensor
 from . import autograd
 from . import optim
@@ -55,5 +56,26 @@ def compile(fn=None, **kwargs):  # noqa: A001
 # io and utils are sibling layers above core; the top-level package re-exports their torch-named entry points.
 from .io import load, save  # noqa: E402
 from . import utils  # noqa: E402
+from . import nn  # noqa: E402
 
-__all__ += ["load", "save", "utils"]
+__all__ += ["load", "save", "utils", "nn"]
+
+
+# The Keras API (``import ember as tf; tf.keras``) and the tools are imported on first use, so ``import ember``
+# stays fast.
+_LAZY = {"keras": "keras", "tools": "tools", "summary": "tools"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = module if name == _LAZY[name] else getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

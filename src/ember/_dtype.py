@@ -3,8 +3,8 @@ import builtins
 
 import numpy as np
 
-__all__ = ["dtype", "float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64", "uint8",
-           "bool_", "get_default_dtype", "set_default_dtype", "promote_types", "as_dtype"]
+__all__ = ["dtype", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
+           "get_default_dtype", "set_default_dtype", "promote_types", "as_dtype", "finfo", "iinfo"]
 
 
 class dtype:
@@ -95,7 +95,7 @@ def as_dtype(d) -> dtype:
     if d is builtins.bool:
         return bool_
     if d is builtins.float:
-        return _Default.float
+        return float64  # torch maps Python's float to double, whatever the default dtype
     return from_numpy_dtype(np.dtype(d))
 
 
@@ -115,3 +115,41 @@ def promote_types(a: dtype, b: dtype) -> dtype:
             r = _BY_NP[np.promote_types(a.np, b.np)]
         _PROMOTE[key] = r
     return r
+
+
+class finfo:
+    """Machine limits of a floating dtype (torch.finfo); the default dtype when none is given."""
+
+    def __init__(self, type=None):  # noqa: A002 - torch's argument name
+        d = _Default.float if type is None else as_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(f"finfo: torch.finfo() requires a floating point input type, got {d}")
+        info = np.finfo(d.np)
+        self.dtype = d.name
+        self.bits = info.bits
+        self.eps = builtins.float(info.eps)
+        self.max = builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (torch.iinfo)."""
+
+    def __init__(self, type):  # noqa: A002
+        d = as_dtype(type)
+        if d.is_floating_point:
+            raise TypeError(f"iinfo: torch.iinfo() requires an integer input type, got {d}")
+        info = np.iinfo(np.uint8 if d is bool_ else d.np)
+        self.dtype = d.name
+        self.bits = info.bits
+        self.max = builtins.int(1 if d is bool_ else info.max)
+        self.min = builtins.int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

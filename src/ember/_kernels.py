@@ -62,8 +62,7 @@ def _scaled_then(a, value, np_op, b):
     if value == 1:
         return np_op(a, b)
     tmp = a * value
-    if type(tmp) is np.ndarray and tmp.shape == np.broadcast_shapes(tmp.shape, b.shape) \
-            and tmp.dtype == np.result_type(tmp, b):
+    if type(tmp) is np.ndarray and type(b) is np.ndarray and tmp.shape == b.shape and tmp.dtype == b.dtype:
         return np_op(tmp, b, out=tmp)
     return np_op(tmp, b)
 

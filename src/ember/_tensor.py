@@ -181,8 +181,7 @@ class Tensor(TensorOps):
             raise TypeError("iteration over a 0-d tensor")
         return iter(_ops.unbind(self, 0))
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # identity, as torch (and C-level fast: tensors key optimizer state dicts)
 
     def __repr__(self):
         from ._format import format_tensor

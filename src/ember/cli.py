@@ -61,6 +61,17 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _cmd_bench(args) -> int:
+    from .tools import bench
+
+    try:
+        bench.run(args)
+    except (ValueError, FileNotFoundError) as e:
+        print(e, file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     import ember
 
@@ -72,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Print ember's and NumPy's versions, whether the malloc tuning "
                                            "was applied at import, and the BLAS/thread settings.")
     info.set_defaults(run=_cmd_info)
+    from .tools import bench as _bench
+
+    bench = commands.add_parser("bench", help="benchmark training steps against torch, torch.compile and jax",
+                                description=_bench.__doc__.split("\n\n")[0])
+    _bench.add_arguments(bench)
+    bench.set_defaults(run=_cmd_bench)
     return parser
 
 

@@ -7,6 +7,7 @@ so compiled and eager runs execute the same NumPy calls in the same order.
 import numpy as np
 
 from .._dtype import dtype as ember_dtype
+from .._tensor import _make
 from .ir import Value
 
 # op name -> template over input names {0}, {1} ... and params {name}. Each is the op's forward expression.
@@ -198,8 +199,6 @@ def _outputs_src(o, ns):
 
 
 def _wrap(arr):
-    from .._tensor import _make
-
     if arr.__class__ is not np.ndarray:
         arr = np.asarray(arr)
     return _make(arr)

@@ -47,7 +47,7 @@ class Tracer:
     def snapshot_state(self):
         """Remember every tensor alive before tracing: their arrays are state, not constants."""
         for obj in gc.get_objects():
-            if isinstance(obj, Tensor):
+            if issubclass(type(obj), Tensor):  # (isinstance would consult foreign __class__ properties)
                 self.state_owner.setdefault(id(obj._data), obj)
                 self.keep.append(obj._data)
 
@@ -197,6 +197,6 @@ def _finish_grads(tracer):
     for leaf in tracer.leaves.values():
         ins = [] if leaf.grad is None else [tracer.value_of(leaf.grad)]
         last = next((n for n in reversed(tracer.graph.nodes) if n.kind == "set_grad" and n.target is leaf), None)
-        if last is not None and last.inputs == ins and last is tracer.graph.nodes[-1]:
+        if last is not None and last.inputs == ins:  # .grad already holds this value
             continue
         tracer.graph.nodes.append(Node("set_grad", None, ins, {}, [], target=leaf))

@@ -7,13 +7,20 @@ from .._dtype import _BY_NP, from_numpy_dtype, get_default_dtype, int64, promote
 from .._tensor import Tensor, _make, _wrap_dim
 
 __all__ = ["Tensor", "_make", "pair", "as_float", "wrap_dim", "dims_arg", "scalar_category", "check_float",
-           "shape_str"]
+           "shape_str", "scalar_array"]
 
 _SCALAR_DT = {}
 
 
+_CATEGORY = {bool: 0, int: 1, float: 2}
+
+
 def scalar_category(x) -> int:
-    if isinstance(x, bool):
+    """0 for bool, 1 for integers, 2 for floats (the promotion category of a Python number)."""
+    c = _CATEGORY.get(x.__class__)
+    if c is not None:
+        return c
+    if isinstance(x, (bool, np.bool_)):
         return 0
     if isinstance(x, numbers.Integral):
         return 1
@@ -68,8 +75,32 @@ def _scalar_like(t: Tensor, value, op: str) -> Tensor:
         raise TypeError(f"{op}(): unsupported operand type {type(value).__name__} for a Tensor of "
                         f"dtype {tdt.name}") from None
     if cat <= tdt.category:
-        return _make(np.array(value, dtype=t._data.dtype))
+        return _make(scalar_array(value, t._data.dtype))
     raise _Promote(get_default_dtype() if cat == 2 else int64)
+
+
+_FLOAT_MAX = {np.dtype(np.float16): 65504.0, np.dtype(np.float32): 3.4028234663852886e38}
+_INT_RANGE = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max), np.iinfo(t).bits)
+              for t in (np.int8, np.int16, np.int32, np.int64, np.uint8)}
+
+
+def scalar_array(value, np_dtype) -> np.ndarray:
+    """A Python number as a 0-d array of ``np_dtype``. Integers out of range wrap around (two's complement) and
+    floats out of range become inf, as torch converts scalars; NumPy would raise or warn instead."""
+    rng = _INT_RANGE.get(np_dtype)
+    if rng is not None:
+        if value.__class__ is not bool and not rng[0] <= value <= rng[1]:
+            value = int(value)
+            if value.bit_length() > 64:
+                raise OverflowError("int too big to convert")
+            bits = rng[2]
+            return np.array(value & ((1 << bits) - 1), dtype=f"u{bits // 8}").view(np_dtype)
+        return np.array(value, dtype=np_dtype)
+    lim = _FLOAT_MAX.get(np_dtype)
+    if lim is not None and not -lim <= value <= lim:  # also NaN: convert through float64 without a warning
+        with np.errstate(over="ignore"):
+            return np.array(value, dtype=np.float64).astype(np_dtype)
+    return np.array(value, dtype=np_dtype)
 
 
 class _Promote(Exception):
@@ -84,7 +115,7 @@ def promote_with_scalar(t: Tensor, value, op: str):
         return t, _scalar_like(t, value, op)
     except _Promote as p:
         t = cast(t, p.dtype)
-        return t, _make(np.array(value, dtype=p.dtype.np))
+        return t, _make(scalar_array(value, p.dtype.np))
 
 
 def as_float(t: Tensor) -> Tensor:
@@ -113,8 +144,9 @@ def dims_arg(dim, ndim, op):
         out = tuple(sorted(_wrap_dim(d, ndim, op) for d in dim))
         if len(set(out)) != len(out):
             raise RuntimeError(f"{op}: dim {list(dim)} appears multiple times in the list of dims")
-        return out
-    return (_wrap_dim(dim, ndim, op),)
+    else:
+        out = (_wrap_dim(dim, ndim, op),)
+    return out if ndim else ()  # a 0-d tensor accepts dim 0 / -1 and has no axis to reduce
 
 
 def shape_str(t) -> str:

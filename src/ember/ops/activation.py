@@ -5,7 +5,8 @@ import numpy as np
 
 from ..autograd.function import Op
 from ._util import as_float, wrap_dim
-from .elementwise import _t, add, div, erf, exp, gt, logical_and, lt, mul, sigmoid, sub, tanh, where
+from .elementwise import (_t, add, div, erf, exp, ge, gt, le, logical_and, logical_or, lt, mul, sigmoid, sub, tanh,
+                          where)
 from .reduction import sum_
 
 
@@ -17,7 +18,7 @@ class Relu(Op):
 
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return where(gt(y, _t(0, y)), g, _t(0, g))
+        return where(le(y, _t(0, y)), _t(0, g), g)  # written so a NaN input passes its gradient, as torch
 
 
 def relu(x):
@@ -52,9 +53,9 @@ class Elu(Op):
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        pos = gt(x, _t(0, x))
+        nonpos = le(x, _t(0, x))
         dneg = mul(exp(mul(x, _t(ctx.input_scale, x))), _t(ctx.alpha * ctx.input_scale * ctx.scale, x))
-        return mul(g, where(pos, _t(ctx.scale, x), dneg))
+        return mul(g, where(nonpos, dneg, _t(ctx.scale, x)))
 
 
 def elu(x, alpha=1.0):
@@ -147,17 +148,20 @@ class Hardtanh(Op):
     def forward(ctx, x, lo, hi):
         ctx.lo, ctx.hi = lo, hi
         ctx.save_for_backward(x)
-        return np.clip(x, lo, hi)
+        dt = x.dtype.type
+        return np.clip(x, dt(lo), dt(hi))
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        inside = logical_and(gt(x, _t(ctx.lo, x)), lt(x, _t(ctx.hi, x)))
-        return where(inside, g, _t(0, g))
+        outside = logical_or(le(x, _t(ctx.lo, x)), ge(x, _t(ctx.hi, x)))
+        return where(outside, _t(0, g), g)
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if x._data.dtype.kind in "ub" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("hardtanh: cannot do hardtanh on an unsigned type with negative limits")
     return Hardtanh.apply(x, lo=min_val, hi=max_val)
 
 
@@ -165,16 +169,53 @@ def relu6(x):
     return hardtanh(x, 0.0, 6.0)
 
 
+class Hardsigmoid(Op):
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        dt = x.dtype.type
+        return np.clip(x + dt(3), dt(0), dt(6)) / dt(6)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        inside = logical_and(gt(x, _t(-3, x)), lt(x, _t(3, x)))
+        # torch multiplies by the float32 constant 1/6 in every dtype
+        return where(inside, mul(g, _t(np.float32(1 / 6), g)), _t(0, g))
+
+
 def hardsigmoid(x):
-    return div(hardtanh(add(x, 3.0), 0.0, 6.0), 6.0)
+    return Hardsigmoid.apply(as_float(x))
+
+
+class Hardswish(Op):
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        dt = x.dtype.type
+        return x * np.clip(x + dt(3), dt(0), dt(6)) / dt(6)
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        inner = mul(g, add(div(x, _t(3, x)), _t(0.5, x)))
+        return where(le(x, _t(-3, x)), _t(0, g), where(lt(x, _t(3, x)), inner, g))
 
 
 def hardswish(x):
-    return mul(x, hardsigmoid(x))
+    return Hardswish.apply(as_float(x))
+
+
+class LogSigmoid(Op):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for large |x|."""
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.minimum(x, x.dtype.type(0)) - np.log1p(np.exp(-np.abs(x)))
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return mul(g, sigmoid(mul(x, _t(-1, x))))
 
 
 def logsigmoid(x):
-    return mul(softplus(mul(x, -1.0)), -1.0)
+    return LogSigmoid.apply(as_float(x))
 
 
 def softsign(x):
@@ -198,11 +239,14 @@ def threshold(x, threshold, value):
 def hardshrink(x, lambd=0.5):
     from .elementwise import abs as abs_
 
-    return where(gt(abs_(x), lambd), x, _t(0, x))
+    return where(le(abs_(x), lambd), _t(0, x), x)
 
 
 def softshrink(x, lambd=0.5):
-    return where(gt(x, lambd), sub(x, lambd), where(lt(x, -lambd), add(x, lambd), _t(0, x)))
+    """x - lambd * sign(x) outside [-lambd, lambd], 0 inside (NaN stays NaN)."""
+    from .elementwise import abs as abs_, sign
+
+    return where(le(abs_(x), lambd), mul(x, _t(0, x)), sub(x, mul(sign(x), _t(lambd, x))))
 
 
 # ---- softmax ------------------------------------------------------------------------------------------------

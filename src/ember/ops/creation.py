@@ -5,10 +5,15 @@ import numpy as np
 
 from .._dtype import as_dtype, get_default_dtype, int64, bool_
 from .._tensor import Tensor, _check_device, _make
+from ..autograd.function import Op
 from ..random import numpy_rng
 
 
-def _size(size, op):
+def _size(size, op, size_kw=None):
+    if size_kw is not None:
+        if size:
+            raise TypeError(f"{op}() got multiple values for argument 'size'")
+        size = (size_kw,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
@@ -36,16 +41,19 @@ def _dt(dtype, default=None):
     return as_dtype(dtype).np if dtype is not None else (default or get_default_dtype()).np
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _finish(np.zeros(_size(size, "zeros"), dtype=_dt(dtype)), requires_grad, device, "zeros")
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kw):
+    return _finish(np.zeros(_size(size, "zeros", kw.pop("size", None)), dtype=_dt(dtype)), requires_grad, device,
+                   "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _finish(np.ones(_size(size, "ones"), dtype=_dt(dtype)), requires_grad, device, "ones")
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw):
+    return _finish(np.ones(_size(size, "ones", kw.pop("size", None)), dtype=_dt(dtype)), requires_grad, device,
+                   "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None):
-    return _finish(np.empty(_size(size, "empty"), dtype=_dt(dtype)), requires_grad, device, "empty")
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None, **kw):
+    return _finish(np.empty(_size(size, "empty", kw.pop("size", None)), dtype=_dt(dtype)), requires_grad, device,
+                   "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None):
@@ -151,20 +159,82 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, out=None):
     return _finish(np.eye(n, m, dtype=_dt(dtype)), requires_grad, device, "eye")
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def _float_dt(dtype, kernel):
     dt = _dt(dtype)
-    rng = numpy_rng(generator)
-    shape = _size(size, "rand")
-    arr = rng.random(shape, dtype=np.float32 if dt == np.float32 else np.float64).astype(dt, copy=False)
-    return _finish(arr, requires_grad, device, "rand")
+    if dt.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE_NAMES[dt.name]}\'')
+    return dt
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    dt = _dt(dtype)
-    rng = numpy_rng(generator)
-    shape = _size(size, "randn")
-    arr = rng.standard_normal(shape, dtype=np.float32 if dt == np.float32 else np.float64).astype(dt, copy=False)
-    return _finish(arr, requires_grad, device, "randn")
+_TYPE_NAMES = {"int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+
+
+class Draw(Op):
+    """A random tensor, drawn inside an op (``fn(rng, *inputs, *args)``) so that compile mode replays the draw
+    at every call, in the same order as eager mode, instead of freezing one sample."""
+
+    differentiable = False
+    random = True
+
+    def forward(ctx, *inputs, fn, generator, args):
+        return fn(numpy_rng(generator), *inputs, *args)
+
+
+def _drawn(t, requires_grad, device, op):
+    if device is not None:
+        _check_device(device)
+    if requires_grad:
+        if t._data.dtype.kind != "f":
+            raise RuntimeError(f"{op}: only Tensors of floating point dtype can require gradients")
+        t.requires_grad = True
+    return t
+
+
+def _uniform(rng, shape, dt):
+    if dt == np.float16:  # a multiple of 2**-11 is exact in float16, so rounding never reaches 1.0
+        return (np.floor(rng.random(shape, dtype=np.float32) * 2048) / 2048).astype(np.float16)
+    return rng.random(shape, dtype=np.float32 if dt == np.float32 else np.float64)
+
+
+def _standard_normal(rng, shape, dt):
+    return rng.standard_normal(shape, dtype=np.float32 if dt == np.float32 else np.float64).astype(dt, copy=False)
+
+
+def _integers(rng, low, high, shape, dt):
+    return rng.integers(low, high, size=shape).astype(dt)
+
+
+def _permutation(rng, n, dt):
+    return rng.permutation(n).astype(dt)
+
+
+def _normal_like(rng, m, s, dt):
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    return (rng.standard_normal(shape) * s + m).astype(dt)
+
+
+def _normal(rng, mean, std, shape, dt):
+    return rng.normal(mean, std, size=shape).astype(dt)
+
+
+def _bernoulli(rng, prob_like, prob):
+    return (rng.random(prob_like.shape) < prob).astype(prob_like.dtype)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kw):
+    """Uniform samples in [0, 1)."""
+    dt = _float_dt(dtype, "check_uniform_bounds")
+    shape = _size(size, "rand", kw.pop("size", None))
+    return _drawn(Draw.apply(fn=_uniform, generator=generator, args=(shape, np.dtype(dt))), requires_grad, device,
+                  "rand")
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kw):
+    """Standard normal samples."""
+    dt = _float_dt(dtype, "normal_kernel_cpu")
+    shape = _size(size, "randn", kw.pop("size", None))
+    return _drawn(Draw.apply(fn=_standard_normal, generator=generator, args=(shape, np.dtype(dt))), requires_grad,
+                  device, "randn")
 
 
 def randint(low=0, high=None, size=None, *args, generator=None, dtype=None, device=None, requires_grad=False):
@@ -176,48 +246,57 @@ def randint(low=0, high=None, size=None, *args, generator=None, dtype=None, devi
         raise TypeError("randint() missing required argument 'size'")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    arr = numpy_rng(generator).integers(low, high, size=_size((size,), "randint"))
-    return _finish(arr.astype(_dt(dtype, int64)), requires_grad, device, "randint")
+    shape = _size((size,), "randint")
+    out = Draw.apply(fn=_integers, generator=generator, args=(low, high, shape, np.dtype(_dt(dtype, int64))))
+    return _drawn(out, requires_grad, device, "randint")
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
-    return _finish(numpy_rng(generator).permutation(int(n)).astype(_dt(dtype, int64)), requires_grad, device,
-                   "randperm")
+    out = Draw.apply(fn=_permutation, generator=generator, args=(int(n), np.dtype(_dt(dtype, int64))))
+    return _drawn(out, requires_grad, device, "randperm")
 
 
-def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False):
-    rng = numpy_rng(generator)
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False, out=None):
+    """Normal samples: scalar mean/std with a ``size``, or tensor mean and/or std (broadcast together)."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        m = mean._data if isinstance(mean, Tensor) else mean
+        tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+        for t in tensors:
+            _float_dt(t._data.dtype, "normal_kernel_cpu")
+        dt = tensors[0]._data.dtype
         s = std._data if isinstance(std, Tensor) else std
-        ref = mean if isinstance(mean, Tensor) else std
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        return _make((rng.standard_normal(shape) * s + m).astype(ref._data.dtype))
+        if np.any(np.asarray(s) < 0):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        m_t = mean if isinstance(mean, Tensor) else _make(np.array(mean, dtype=dt))
+        s_t = std if isinstance(std, Tensor) else _make(np.array(std, dtype=dt))
+        return Draw.apply(m_t, s_t, fn=_normal_like, generator=generator, args=(np.dtype(dt),))
     if size is None:
-        raise TypeError("normal() with float mean and std needs a size")
-    arr = rng.normal(mean, std, size=_size((size,), "normal")).astype(_dt(dtype))
-    return _finish(arr, requires_grad, device=None, op="normal")
+        raise TypeError("normal() received an invalid combination of arguments: with float mean and std, a size "
+                        "is required")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    dt = _float_dt(dtype, "normal_kernel_cpu")
+    out = Draw.apply(fn=_normal, generator=generator, args=(mean, std, _size((size,), "normal"), np.dtype(dt)))
+    return _drawn(out, requires_grad, None, "normal")
 
 
 def bernoulli(input, p=None, generator=None):  # noqa: A002
-    prob = input._data if p is None else p
-    arr = (numpy_rng(generator).random(input._data.shape) < prob).astype(input._data.dtype)
-    return _make(arr)
+    prob = input if p is None else _make(np.array(p, dtype=np.float64))
+    return Draw.apply(input, prob, fn=_bernoulli, generator=generator, args=())
 
 
 def multinomial(input, num_samples, replacement=False, generator=None):  # noqa: A002
-    rng = numpy_rng(generator)
-    probs = input._data.astype(np.float64)
-    single = probs.ndim == 1
-    probs = probs.reshape(-1, probs.shape[-1])
+    probs = input._data
     if (probs < 0).any() or not np.isfinite(probs).all():
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-    if not replacement and num_samples > probs.shape[1]:
+    if not replacement and num_samples > probs.shape[-1]:
         raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    rows = []
-    for p in probs:
-        if p.sum() <= 0:
-            raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-        rows.append(rng.choice(len(p), size=num_samples, replace=replacement, p=p / p.sum()))
+    if (probs.reshape(-1, probs.shape[-1]).sum(axis=1) <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    return Draw.apply(input, fn=_multinomial, generator=generator, args=(num_samples, replacement))
+
+
+def _multinomial(rng, probs, num_samples, replacement):
+    p2 = probs.astype(np.float64).reshape(-1, probs.shape[-1])
+    rows = [rng.choice(len(p), size=num_samples, replace=replacement, p=p / p.sum()) for p in p2]
     out = np.array(rows, dtype=np.int64)
-    return _make(out[0] if single else out)
+    return out[0] if probs.ndim == 1 else out

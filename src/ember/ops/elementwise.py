@@ -1,9 +1,11 @@
-"""Elementwise ops: arithmetic, comparisons, unary maths and activations, each with its gradient.
+"""Elementwise ops: dtype casts, binary arithmetic (with torch's promotion), comparisons and logic, where,
+clamp; each with its gradient. Unary maths live in ``unary.py`` and are re-exported from here.
 
 Backward formulas use Tensor ops, so they are differentiable again (double backward) and visible to the
 compile-mode tracer. Broadcasting is undone by the engine, never here.
 """
 import math
+import numbers
 
 import numpy as np
 
@@ -60,12 +62,13 @@ class Sub(Op):
 
 class Mul(Op):
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # like torch, keep each operand only if the other one's gradient needs it
+        ctx.save_for_backward(a if ctx.needs_grad(1) else None, b if ctx.needs_grad(0) else None)
         return a * b
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return mul(g, b), mul(g, a)
+        return mul(g, b) if b is not None else None, mul(g, a) if a is not None else None
 
 
 class Div(Op):
@@ -81,19 +84,31 @@ class Div(Op):
 
 class Pow(Op):
     def forward(ctx, a, b):
-        y = np.power(a, b)
+        if a.dtype.kind in "iu" and (b < 0).any():
+            y = _int_power_negative(a, b)
+        else:
+            y = np.power(a, b)
         ctx.save_for_backward(a, b, y)
         return y
 
     def backward(ctx, g):
         a, b, y = ctx.saved_tensors
-        ga = mul(g, mul(b, pow(a, sub(b, _t(1, b)))))
-        gb = None
-        if ctx.next_edges[1] is not None:
-            # d/db a**b = a**b * log(a); torch defines it as 0 where a == 0 and b >= 0
-            safe = where(eq(a, _t(0, a)), _t(1, a), a)
-            gb = mul(g, mul(y, log(safe)))
+        ga = gb = None
+        if ctx.next_edges[0] is not None:  # b * a**(b-1), defined as 0 where b == 0 (torch)
+            ga = where(eq(b, _t(0, b)), _t(0, g), mul(g, mul(b, pow(a, sub(b, _t(1, b))))))
+        if ctx.next_edges[1] is not None:  # a**b * log(a), defined as 0 where a == 0 and b >= 0 (torch)
+            zero_base = logical_and(eq(a, _t(0, a)), ge(b, _t(0, b)))
+            gb = where(zero_base, _t(0, g), mul(g, mul(y, log(a))))
         return ga, gb
+
+
+def _int_power_negative(a, b):
+    """Integer a ** b where some b < 0 (NumPy refuses): 1 and -1 keep magnitude 1, other bases give 0."""
+    neg = b < 0
+    y = np.power(a, np.where(neg, 0, b).astype(b.dtype))
+    odd = (b % 2) != 0
+    inv = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(neg, inv, y).astype(y.dtype)
 
 
 class PowScalar(Op):
@@ -123,7 +138,7 @@ class Maximum(Op):
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _minmax_grads(g, a, b, gt(a, b))
+        return _minmax_grads(g, a, b, lt(a, b), gt(a, b))
 
 
 class Minimum(Op):
@@ -133,16 +148,16 @@ class Minimum(Op):
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _minmax_grads(g, a, b, lt(a, b))
+        return _minmax_grads(g, a, b, gt(a, b), lt(a, b))
 
 
-def _minmax_grads(g, a, b, a_wins):
-    # ties split the gradient evenly, as torch does
+def _minmax_grads(g, a, b, a_loses, b_loses):
+    # ties split the gradient evenly and a NaN operand keeps it, as torch does
     tie = eq(a, b)
     half = mul(g, _t(0.5, g))
     zero = _t(0, g)
-    ga = where(tie, half, where(a_wins, g, zero))
-    gb = where(tie, half, where(a_wins, zero, g))
+    ga = where(tie, half, where(a_loses, zero, g))
+    gb = where(tie, half, where(b_loses, zero, g))
     return ga, gb
 
 
@@ -154,21 +169,31 @@ class Atan2(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         denom = add(mul(a, a), mul(b, b))
-        return mul(g, div(b, denom)), mul(g, div(neg(a), denom))
+        at_origin = eq(denom, _t(0, denom))  # torch's gradient at (0, 0) is 0
+        ga = where(at_origin, _t(0, g), mul(g, div(b, denom)))
+        gb = where(at_origin, _t(0, g), mul(g, div(neg(a), denom)))
+        return ga, gb
+
+
+def _check_int_divisor(b):
+    if b.dtype.kind in "iub" and not b.all():
+        raise RuntimeError("ZeroDivisionError")
 
 
 class Remainder(Op):
     def forward(ctx, a, b):
+        _check_int_divisor(b)
         ctx.save_for_backward(a, b)
         return np.mod(a, b)
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return g, mul(g, neg(floor(div(a, b))))
+        return g, mul(g, neg(FloorDivide.apply(a, b)))  # floor_divide, not floor(a / b): 0.5 // -inf == -1
 
 
 class Fmod(Op):
     def forward(ctx, a, b):
+        _check_int_divisor(b)
         ctx.save_for_backward(a, b)
         return np.fmod(a, b)
 
@@ -179,10 +204,55 @@ class Fmod(Op):
 
 class FloorDivide(Op):
     def forward(ctx, a, b):
+        _check_int_divisor(b)
         return np.floor_divide(a, b)
 
     def backward(ctx, g):
         return mul(g, _t(0, g)), mul(g, _t(0, g))
+
+
+class TruncDivide(Op):
+    """Division rounding toward zero: trunc(a / b) for floats (as torch), exact integer arithmetic for ints."""
+
+    def forward(ctx, a, b):
+        if a.dtype.kind == "f":
+            return np.trunc(a / b)
+        _check_int_divisor(b)
+        q = np.floor_divide(a, b)
+        if a.dtype.kind == "u":
+            return q
+        # floor and trunc differ by one where the division is inexact and the signs differ
+        fix = (np.remainder(a, b) != 0) & ((a < 0) != (b < 0))
+        return q + fix.astype(q.dtype)
+
+    def backward(ctx, g):
+        return mul(g, _t(0, g)), mul(g, _t(0, g))
+
+
+def broadcast_error(a, b):
+    """torch's message for operands whose shapes do not broadcast (None when they do)."""
+    return broadcast_shape_error(a._data.shape, b._data.shape)
+
+
+def broadcast_shape_error(sa, sb):
+    n = len(sa) if len(sa) > len(sb) else len(sb)
+    pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    for d in range(n - 1, -1, -1):
+        if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
+            return RuntimeError(f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
+                                f"non-singleton dimension {d}")
+    return None
+
+
+def apply_binary(op_cls, a, b, **params):
+    """``op_cls.apply(a, b)``, turning NumPy's broadcast ValueError into torch's RuntimeError."""
+    try:
+        return op_cls.apply(a, b, **params)
+    except ValueError:
+        err = broadcast_error(a, b)
+        if err is None:
+            raise
+        raise err from None
 
 
 def _binary(op_cls, name):
@@ -190,7 +260,7 @@ def _binary(op_cls, name):
 
     def fn(a, b):
         a, b = pair(a, b, name)
-        return op_cls.apply(a, b)
+        return apply_binary(op_cls, a, b)
 
     fn.__name__ = name
     return fn
@@ -206,17 +276,40 @@ fmod = _binary(Fmod, "fmod")
 floor_divide = _binary(FloorDivide, "floor_divide")
 
 
+def _scaled(a, b, alpha, op):
+    """(a, b * alpha) promoted together; alpha follows torch's rules for integral and bool results."""
+    from ._util import pair
+
+    a, b = pair(a, b, op)
+    kind = a._data.dtype.kind
+    if kind in "iub" and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if kind == "b":
+        return a, b if alpha else mul(b, False)
+    return a, mul(b, alpha)
+
+
 def add(a, b, alpha=1):
     """a + alpha * b."""
     if alpha != 1:
-        b = mul(b, alpha)
+        a, b = _scaled(a, b, alpha, "add")
     return _add(a, b)
+
+
+def _is_bool(x):
+    return isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype == np.bool_)
 
 
 def sub(a, b, alpha=1):
     """a - alpha * b."""
+    if _is_bool(a) or _is_bool(b):
+        if _is_bool(a) and _is_bool(b):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                               "`logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
-        b = mul(b, alpha)
+        a, b = _scaled(a, b, alpha, "sub")
     return _sub(a, b)
 
 
@@ -228,20 +321,25 @@ def div(a, b, rounding_mode=None):
     """True division (integers give the default float dtype); rounding_mode 'trunc' or 'floor'."""
     from ._util import as_float, pair
 
+    if rounding_mode is not None and rounding_mode not in ("floor", "trunc"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    if rounding_mode is None and isinstance(a, Tensor) != isinstance(b, Tensor):
+        # true division runs in floating point: an integer scalar is not first converted to an integer dtype
+        # (torch.tensor([1], dtype=torch.uint8) / -2 is -0.5)
+        if isinstance(a, Tensor):
+            a = as_float(a)
+        else:
+            b = as_float(b)
     a, b = pair(a, b, "div")
     if rounding_mode is None:
         if a._data.dtype.kind != "f":
             a, b = as_float(a), as_float(b)
-        return Div.apply(a, b)
+        return apply_binary(Div, a, b)
     if rounding_mode == "floor":
-        if a._data.dtype.kind != "f":
-            return FloorDivide.apply(a, b)
-        return floor(Div.apply(a, b))
-    if rounding_mode == "trunc":
-        if a._data.dtype.kind != "f":
-            return cast(trunc(Div.apply(cast(a, get_default_dtype()), cast(b, get_default_dtype()))), _dtype_of(a))
-        return trunc(Div.apply(a, b))
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        # not floor(a / b): NumPy's floor_divide rounds like torch (1 // 0.1 == 9); the gradient is zero
+        return apply_binary(FloorDivide, a, b)
+    return apply_binary(TruncDivide, a, b)
 
 
 def _dtype_of(t):
@@ -260,10 +358,10 @@ def pow(a, b):  # noqa: A001
     if isinstance(a, Tensor) and not isinstance(b, Tensor) and not isinstance(b, bool):
         if isinstance(b, int) and a._data.dtype.kind == "f" or isinstance(b, float) and a._data.dtype.kind == "f":
             return pow_scalar(a, b)
-    a, b = pair(a, b, "pow")
-    if a._data.dtype.kind in "iu" and (b._data < 0).any():
+    if isinstance(b, numbers.Integral) and b < 0 and isinstance(a, Tensor) and a._data.dtype.kind in "iub":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return Pow.apply(a, b)
+    a, b = pair(a, b, "pow")
+    return apply_binary(Pow, a, b)
 
 
 def pow_scalar(x, exponent):
@@ -292,10 +390,29 @@ def _compare(np_fn, name):
 
     def fn(a, b):
         a, b = pair(a, b, name)
-        return Compare.apply(a, b, fn=np_fn)
+        return apply_binary(Compare, a, b, fn=np_fn)
 
     fn.__name__ = name
     return fn
+
+
+def _bitwise(np_fn, name):
+    from ._util import pair
+
+    def fn(a, b):
+        a, b = pair(a, b, name)
+        if a._data.dtype.kind == "f":
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_type_name(a)}\'')
+        return apply_binary(Compare, a, b, fn=np_fn)
+
+    fn.__name__ = name
+    return fn
+
+
+def _type_name(t):
+    """torch's ScalarType name of a tensor's dtype ('Float', 'Long', 'Bool' ...), used in error messages."""
+    return {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+            "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}[t._data.dtype.name]
 
 
 eq = _compare(np.equal, "eq")
@@ -307,9 +424,9 @@ ge = _compare(np.greater_equal, "ge")
 logical_and = _compare(np.logical_and, "logical_and")
 logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
-bitwise_and = _compare(np.bitwise_and, "bitwise_and")
-bitwise_or = _compare(np.bitwise_or, "bitwise_or")
-bitwise_xor = _compare(np.bitwise_xor, "bitwise_xor")
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
@@ -328,7 +445,7 @@ def logical_not(x):
 
 def bitwise_not(x):
     if x._data.dtype.kind == "f":
-        raise RuntimeError("bitwise_not: not implemented for floating point tensors")
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for \'{_type_name(x)}\'')
     return _nograd_unary(x, np.invert)
 
 
@@ -391,280 +508,27 @@ def where(condition, input=None, other=None):
             condition = _make(condition._data.astype(np.bool_))
         else:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                               f"{_dtype_of(condition)}")
+                               f"{_type_name(condition)}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _scalar_tensor(input, other)
     a, b = pair(input, other, "where")
-    return Where.apply(condition, a, b)
-
-
-# ---- unary maths ------------------------------------------------------------------------------------------
-class Neg(Op):
-    def forward(ctx, x):
-        return np.negative(x)
-
-    def backward(ctx, g):
-        return neg(g)
-
-
-class Abs(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.abs(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return mul(g, sign(x))
-
-
-class Sign(Op):
-    def forward(ctx, x):
-        return np.sign(x)
-
-    def backward(ctx, g):
-        return mul(g, _t(0, g))
-
-
-class Exp(Op):
-    def forward(ctx, x):
-        y = np.exp(x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return mul(g, y)
-
-
-class Exp2(Op):
-    def forward(ctx, x):
-        y = np.exp2(x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return mul(g, mul(y, _t(math.log(2.0), y)))
-
-
-class Expm1(Op):
-    def forward(ctx, x):
-        y = np.expm1(x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return mul(g, add(y, _t(1, y)))
-
-
-class Log(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return div(g, x)
-
-
-class Log2(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log2(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return div(g, mul(x, _t(math.log(2.0), x)))
-
-
-class Log10(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log10(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return div(g, mul(x, _t(math.log(10.0), x)))
-
-
-class Log1p(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log1p(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return div(g, add(x, _t(1, x)))
-
-
-class Sqrt(Op):
-    def forward(ctx, x):
-        y = np.sqrt(x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return div(g, mul(y, _t(2, y)))
-
-
-class Rsqrt(Op):
-    def forward(ctx, x):
-        y = 1 / np.sqrt(x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return mul(g, mul(pow_scalar(y, 3), _t(-0.5, y)))
-
-
-class Reciprocal(Op):
-    def forward(ctx, x):
-        y = np.reciprocal(x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return neg(mul(g, mul(y, y)))
-
-
-class Sin(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return mul(g, cos(x))
-
-
-class Cos(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return neg(mul(g, sin(x)))
-
-
-class Tan(Op):
-    def forward(ctx, x):
-        y = np.tan(x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return mul(g, add(mul(y, y), _t(1, y)))
-
-
-class Asin(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.arcsin(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return div(g, sqrt(sub(_t(1, x), mul(x, x))))
-
-
-class Acos(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.arccos(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return neg(div(g, sqrt(sub(_t(1, x), mul(x, x)))))
-
-
-class Atan(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.arctan(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return div(g, add(mul(x, x), _t(1, x)))
-
-
-class Sinh(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sinh(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return mul(g, cosh(x))
-
-
-class Cosh(Op):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cosh(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return mul(g, sinh(x))
-
-
-class Tanh(Op):
-    def forward(ctx, x):
-        y = np.tanh(x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return mul(g, sub(_t(1, y), mul(y, y)))
-
-
-class Sigmoid(Op):
-    def forward(ctx, x):
-        # exp of a non-positive argument never overflows
-        e = np.exp(-np.abs(x))
-        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return mul(g, mul(y, sub(_t(1, y), y)))
-
-
-class Erf(Op):
-    def forward(ctx, x):
-        from scipy.special import erf as _erf
-
-        ctx.save_for_backward(x)
-        return _erf(x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return mul(g, mul(exp(neg(mul(x, x))), _t(2 / math.sqrt(math.pi), x)))
-
-
-class Erfinv(Op):
-    def forward(ctx, x):
-        from scipy.special import erfinv as _erfinv
-
-        y = _erfinv(x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return mul(g, mul(exp(mul(y, y)), _t(math.sqrt(math.pi) / 2, y)))
-
-
-class _Rounding(Op):
-    def forward(ctx, x, fn):
-        return fn(x)
-
-    def backward(ctx, g):
-        return mul(g, _t(0, g))
+    try:
+        return Where.apply(condition, a, b)
+    except ValueError:
+        err = broadcast_error(condition, a) or broadcast_error(condition, b) or broadcast_error(a, b)
+        if err is None:
+            raise
+        raise err from None
+
+
+def _scalar_tensor(value, other):
+    """A 0-d tensor for a Python scalar, typed as torch types a pair of scalars (float > int > bool)."""
+    from .._dtype import bool_, int64
+    from ._util import scalar_category
+
+    cat = max(scalar_category(value), scalar_category(other))
+    dt = (bool_, int64, get_default_dtype())[cat]
+    return _make(np.array(value, dtype=dt.np))
 
 
 class Clamp(Op):
@@ -685,118 +549,60 @@ class Clamp(Op):
 
 
 class ClampTensor(Op):
-    def forward(ctx, x, lo, hi):
+    """Clamp to tensor bounds; a missing bound arrives as +-inf (or the integer extreme) with has_lo/has_hi False."""
+
+    def forward(ctx, x, lo, hi, has_lo=True, has_hi=True):
+        ctx.has_lo, ctx.has_hi = has_lo, has_hi
         ctx.save_for_backward(x, lo, hi)
         return np.minimum(np.maximum(x, lo), hi)
 
     def backward(ctx, g):
+        # torch's rules: x gets the gradient where lo <= x <= hi (not at NaN); with both bounds, lo only where
+        # x < lo < hi, and hi where x > hi or hi < lo
         x, lo, hi = ctx.saved_tensors
         zero = _t(0, g)
+        gx = where(logical_and(ge(x, lo), le(x, hi)), g, zero)
         below, above = lt(x, lo), gt(x, hi)
-        gx = where(logical_or(below, above), zero, g)
-        glo = where(logical_and(below, le(lo, hi)), g, zero)
-        ghi = where(logical_or(gt(lo, hi), above), g, zero)
+        if ctx.has_lo and ctx.has_hi:
+            below, above = logical_and(below, lt(lo, hi)), logical_or(above, lt(hi, lo))
+        glo = where(below, g, zero) if ctx.has_lo else None
+        ghi = where(above, g, zero) if ctx.has_hi else None
         return gx, glo, ghi
-
-
-def _unary(op_cls, name, float_only=True):
-    from ._util import as_float
-
-    if float_only:
-        def fn(x):
-            return op_cls.apply(as_float(x))
-    else:
-        def fn(x):
-            return op_cls.apply(x)
-    fn.__name__ = name
-    return fn
-
-
-neg = _unary(Neg, "neg", float_only=False)
-negative = neg
-abs = _unary(Abs, "abs", float_only=False)  # noqa: A001
-absolute = abs
-exp = _unary(Exp, "exp")
-exp2 = _unary(Exp2, "exp2")
-expm1 = _unary(Expm1, "expm1")
-log = _unary(Log, "log")
-log2 = _unary(Log2, "log2")
-log10 = _unary(Log10, "log10")
-log1p = _unary(Log1p, "log1p")
-sqrt = _unary(Sqrt, "sqrt")
-rsqrt = _unary(Rsqrt, "rsqrt")
-reciprocal = _unary(Reciprocal, "reciprocal")
-sin = _unary(Sin, "sin")
-cos = _unary(Cos, "cos")
-tan = _unary(Tan, "tan")
-asin = arcsin = _unary(Asin, "asin")
-acos = arccos = _unary(Acos, "acos")
-atan = arctan = _unary(Atan, "atan")
-sinh = _unary(Sinh, "sinh")
-cosh = _unary(Cosh, "cosh")
-tanh = _unary(Tanh, "tanh")
-sigmoid = _unary(Sigmoid, "sigmoid")
-erf = _unary(Erf, "erf")
-erfinv = _unary(Erfinv, "erfinv")
-
-
-def sign(x):
-    if x._data.dtype == np.bool_:
-        return x.clone()
-    return Sign.apply(x)
-
-
-sgn = sign
-
-
-def _rounding(np_fn, name):
-    def fn(x):
-        if x._data.dtype.kind != "f":
-            return x.clone()
-        return _Rounding.apply(x, fn=np_fn)
-
-    fn.__name__ = name
-    return fn
-
-
-floor = _rounding(np.floor, "floor")
-ceil = _rounding(np.ceil, "ceil")
-trunc = _rounding(np.trunc, "trunc")
-fix = trunc
-
-
-def round(x, decimals=0):  # noqa: A001
-    if x._data.dtype.kind != "f":
-        return x.clone()
-    if decimals == 0:
-        return _Rounding.apply(x, fn=np.round)
-    return _Rounding.apply(x, fn=lambda a: np.round(a, decimals))
-
-
-def frac(x):
-    return sub(x, trunc(x))
-
-
-def square(x):
-    return pow_scalar(x, 2) if x._data.dtype.kind == "f" else mul(x, x)
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 - torch's argument names
     """Limit values to [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
-        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         from ._util import pair
 
-        lo = min if min is not None else _make(np.array(-np.inf, dtype=x._data.dtype))
-        hi = max if max is not None else _make(np.array(np.inf, dtype=x._data.dtype))
-        x, lo = pair(x, lo, "clamp")
-        x, hi = pair(x, hi, "clamp")
-        return ClampTensor.apply(x, lo, hi)
+        if min is not None:
+            x, min = pair(x, min, "clamp")
+        if max is not None:
+            x, max = pair(x, max, "clamp")
+        lo, hi = _bound(x, min, -1), _bound(x, max, 1)
+        return ClampTensor.apply(x, lo, hi, has_lo=min is not None, has_hi=max is not None)
     if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         x = cast(x, get_default_dtype())
-    dt = x._data.dtype.type
-    return Clamp.apply(x, lo=None if min is None else dt(min), hi=None if max is None else dt(max))
+    from ._util import scalar_array
+
+    lo = None if min is None else scalar_array(min, x._data.dtype)
+    hi = None if max is None else scalar_array(max, x._data.dtype)
+    return Clamp.apply(x, lo=lo, hi=hi)
+
+
+def _bound(x, b, sign):
+    """A clamp bound as a tensor of x's dtype; a missing bound is -inf/+inf (or the integer extreme)."""
+    if b is not None:
+        return cast(b, _dtype_of(x))
+    dt = x._data.dtype
+    if dt.kind == "f":
+        return _make(np.array(sign * np.inf, dtype=dt))
+    if dt.kind == "b":
+        return _make(np.array(sign > 0))
+    info = np.iinfo(dt)
+    return _make(np.array(info.max if sign > 0 else info.min, dtype=dt))
 
 
 clip = clamp
@@ -832,3 +638,7 @@ def clone(x):
 
 
 contiguous = clone
+
+
+from .unary import *  # noqa: E402,F401,F403  (unary maths live there; this module re-exports them)
+from .unary import abs, round  # noqa: E402,F401,A004

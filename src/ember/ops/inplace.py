@@ -59,8 +59,8 @@ def _other_array(x, other):
 
 def _fast_binary(x, other, kernel, out_of_place, name):
     o = other if isinstance(other, Tensor) else None
-    if check_inplace(x, o, name):
-        return commit_inplace(x, out_of_place(x, other))
+    if check_inplace(x, o, name):  # recorded on a copy: the op may save its input, which is overwritten next
+        return commit_inplace(x, out_of_place(x.clone(), other))
     _writable(x, name)
     _other_array(x, other)  # dtype check
     return _k.run(kernel, x, other)
@@ -105,8 +105,8 @@ def div_(x, other, rounding_mode=None):
 def apply_inplace(x, fn, *args, name="inplace", **kwargs):
     """Generic in-place: compute ``fn(x, *args)`` and write it back into ``x``."""
     other = next((a for a in args if isinstance(a, Tensor)), None)
-    if check_inplace(x, other, name):
-        return commit_inplace(x, fn(x, *args, **kwargs))
+    if check_inplace(x, other, name):  # recorded on a copy: fn may save its input, which is overwritten next
+        return commit_inplace(x, fn(x.clone(), *args, **kwargs))
     _writable(x, name)
     prev = _State.enabled
     _State.enabled = False

@@ -6,7 +6,7 @@ from ..autograd.function import Op
 from .._tensor import Tensor, _make
 from ._util import dims_arg, wrap_dim
 from .elementwise import _t, abs as abs_, add, cast, div, eq, exp, log, mul, pow_scalar, sqrt, sub, where
-from .shape import expand, reshape
+from .shape import Expand, Reshape, expand, reshape
 
 
 def _keep_shape(shape, axes):
@@ -17,19 +17,19 @@ def _keep_shape(shape, axes):
 
 
 def _unreduce(g, in_shape, axes, keepdim):
-    """Reshape a reduced gradient so it broadcasts against the input."""
-    if not keepdim:
-        g = reshape(g, _keep_shape(in_shape, axes))
+    """Reshape a reduced gradient so it broadcasts against the input (a full reduction's 0-d grad already does)."""
+    if not keepdim and axes is not None:
+        g = Reshape.apply(g, shape=_keep_shape(in_shape, axes))
     return g
 
 
 class Sum(Op):
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+        return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     def backward(ctx, g):
-        return expand(_unreduce(g, ctx.in_shape, ctx.axes, ctx.keepdim), ctx.in_shape)
+        return Expand.apply(_unreduce(g, ctx.in_shape, ctx.axes, ctx.keepdim), shape=ctx.in_shape)
 
 
 def _sum_dtype(x, dtype):
@@ -51,13 +51,13 @@ def sum_(x, dim=None, keepdim=False, dtype=None):
 class Mean(Op):
     def forward(ctx, x, axes, keepdim):
         ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        y = np.mean(x, axis=axes, keepdims=keepdim)
+        y = x.mean(axis=axes, keepdims=keepdim)
         ctx.count = x.size // max(y.size, 1) if x.size else 0
         return y.astype(x.dtype, copy=False)
 
     def backward(ctx, g):
         g = _unreduce(g, ctx.in_shape, ctx.axes, ctx.keepdim)
-        return expand(div(g, ctx.count), ctx.in_shape)
+        return Expand.apply(div(g, ctx.count), shape=ctx.in_shape)
 
 
 def mean(x, dim=None, keepdim=False, dtype=None):
@@ -113,6 +113,8 @@ def prod(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     axis = None if dim is None else wrap_dim(dim, x._data.ndim, "prod")
+    if x._data.ndim == 0:
+        axis = None
     return Prod.apply(x, axis=axis, keepdim=keepdim)
 
 
@@ -120,11 +122,10 @@ def prod(x, dim=None, keepdim=False, dtype=None):
 class AMax(Op):
     """amax/amin and full max/min: the gradient is shared evenly among tied extreme values (torch)."""
 
-    def forward(ctx, x, axes, keepdim, fn):
-        ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+    def forward(ctx, x, axes, keepdim, fn, name="max"):
+        ctx.in_shape, ctx.axes, ctx.keepdim, ctx.name = x.shape, axes, keepdim, name
         if x.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
-                               "reduction dim with the 'dim' argument.")
+            _check_nonempty(x.shape, axes, name)
         y = fn(x, axis=axes, keepdims=keepdim)
         ctx.save_for_backward(x, y)
         return y
@@ -133,9 +134,27 @@ class AMax(Op):
         x, y = ctx.saved_tensors
         y = _unreduce(y, ctx.in_shape, ctx.axes, ctx.keepdim)
         g = _unreduce(g, ctx.in_shape, ctx.axes, ctx.keepdim)
-        mask = cast(eq(x, y), _dtype_obj(g))
+        hit = eq(x, y)
+        if ctx.name in ("max", "min") and np.isnan(y._data).any():
+            # full max()/min() share the gradient among NaNs; amax/amin give NaN gradients (both as torch)
+            from .elementwise import isnan, logical_and, logical_or
+
+            hit = logical_or(hit, logical_and(isnan(x), isnan(y)))
+        mask = cast(hit, _dtype_obj(g))
         count = sum_(mask, dim=ctx.axes, keepdim=True)
         return mul(div(g, count), mask)
+
+
+def _check_nonempty(shape, axes, name):
+    """torch's errors for max-like reductions over zero-size dims (an empty result is fine)."""
+    if axes is None:
+        if name.startswith("arg"):
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
+    for a in axes:
+        if shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
 
 
 def _dtype_obj(t):
@@ -146,12 +165,12 @@ def _dtype_obj(t):
 
 def amax(x, dim=(), keepdim=False):
     return AMax.apply(x, axes=dims_arg(dim if dim != () else None, x._data.ndim, "amax"), keepdim=keepdim,
-                      fn=np.max)
+                      fn=np.max, name="amax")
 
 
 def amin(x, dim=(), keepdim=False):
     return AMax.apply(x, axes=dims_arg(dim if dim != () else None, x._data.ndim, "amin"), keepdim=keepdim,
-                      fn=np.min)
+                      fn=np.min, name="amin")
 
 
 class MaxDim(Op):
@@ -159,9 +178,9 @@ class MaxDim(Op):
 
     non_differentiable = (1,)
 
-    def forward(ctx, x, dim, keepdim, arg_fn):
-        if x.shape[dim] == 0 if x.ndim else False:
-            raise IndexError(f"max(): Expected reduction dim {dim} to have non-zero size.")
+    def forward(ctx, x, dim, keepdim, arg_fn, name="max"):
+        if x.shape[dim] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
         idx = arg_fn(x, axis=dim, keepdims=True)
         vals = np.take_along_axis(x, idx, axis=dim)
         ctx.dim, ctx.keepdim, ctx.in_shape, ctx.idx = dim, keepdim, x.shape, idx
@@ -191,6 +210,11 @@ def _arg_first(fn):
 class _MinMaxResult(tuple):
     """torch.return_types.max: a (values, indices) tuple with names."""
 
+    op = "max"
+
+    def __repr__(self):
+        return f"ember.return_types.{self.op}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
     @property
     def values(self):
         return self[0]
@@ -198,6 +222,10 @@ class _MinMaxResult(tuple):
     @property
     def indices(self):
         return self[1]
+
+
+class _MinResult(_MinMaxResult):
+    op = "min"
 
 
 def _minmax(x, dim, keepdim, other, which):
@@ -211,12 +239,12 @@ def _minmax(x, dim, keepdim, other, which):
 
         return (maximum if which == "max" else minimum)(x, other)
     if dim is None:
-        return AMax.apply(x, axes=None, keepdim=False, fn=np.max if which == "max" else np.min)
+        return AMax.apply(x, axes=None, keepdim=False, fn=np.max if which == "max" else np.min, name=which)
     d = wrap_dim(dim, x._data.ndim, which)
+    result = _MinMaxResult if which == "max" else _MinResult
     if x._data.ndim == 0:
-        return _MinMaxResult((x * 1, _make(np.array(0, dtype=np.int64))))
-    vals, idx = MaxDim.apply(x, dim=d, keepdim=keepdim, arg_fn=np_arg)
-    return _MinMaxResult((vals, idx))
+        return result((x * 1, _make(np.array(0, dtype=np.int64))))
+    return result(MaxDim.apply(x, dim=d, keepdim=keepdim, arg_fn=np_arg, name=which))
 
 
 def max_(x, dim=None, keepdim=False, other=None):
@@ -231,39 +259,96 @@ class ArgReduce(Op):
     differentiable = False
 
     def forward(ctx, x, dim, keepdim, fn):
-        if dim is None:
+        if dim is None or x.ndim == 0:
             r = fn(x.reshape(-1))
             return np.array(r, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ())
         return fn(x, axis=dim, keepdims=keepdim).astype(np.int64)
 
 
+def _arg_reduce(x, dim, keepdim, name, fn):
+    d = None if dim is None else wrap_dim(dim, x._data.ndim, name)
+    if x._data.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input; convert it with .to(int) or .float() first")
+    if x._data.size == 0:
+        _check_nonempty(x._data.shape, None if d is None else (d,), name)
+    return ArgReduce.apply(x, dim=d, keepdim=keepdim, fn=fn)
+
+
 def argmax(x, dim=None, keepdim=False):
-    d = None if dim is None else wrap_dim(dim, x._data.ndim, "argmax")
-    return ArgReduce.apply(x, dim=d, keepdim=keepdim, fn=np.argmax)
+    return _arg_reduce(x, dim, keepdim, "argmax", np.argmax)
 
 
 def argmin(x, dim=None, keepdim=False):
-    d = None if dim is None else wrap_dim(dim, x._data.ndim, "argmin")
-    return ArgReduce.apply(x, dim=d, keepdim=keepdim, fn=np.argmin)
+    return _arg_reduce(x, dim, keepdim, "argmin", np.argmin)
 
 
 # ---- statistics ---------------------------------------------------------------------------------------------
-def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    """Variance with Bessel's correction (``correction=1`` by default, as torch)."""
+class VarStd(Op):
+    """Variance (or, with ``root``, standard deviation) over ``axes``. float16/float32 inputs accumulate in float64
+    and take the root before rounding back, as torch does, so values near the float32 limits stay finite."""
+
+    def forward(ctx, x, axes, correction, keepdim, root):
+        ctx.axes, ctx.correction, ctx.keepdim, ctx.root, ctx.in_shape = axes, correction, keepdim, root, x.shape
+        n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+        ctx.dof = n - correction
+        acc = np.float64 if x.dtype.itemsize < 8 else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.var(x, axis=axes, ddof=correction if ctx.dof > 0 else 0, keepdims=keepdim, dtype=acc)
+            if ctx.dof <= 0:  # torch divides by max(n - correction, 0): inf for nonzero spread, NaN otherwise
+                y = y * n / np.float64(max(ctx.dof, 0))
+            if root:
+                y = np.sqrt(y)
+        y = np.asarray(y).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, y if root else None)
+        return y
+
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        g = _unreduce(g, ctx.in_shape, ctx.axes, ctx.keepdim)
+        d = sub(x, mean(x, dim=ctx.axes, keepdim=True))
+        dof = max(ctx.dof, 0)
+        if not ctx.root:  # d var / dx = 2 (x - mean) / (n - correction)
+            return mul(g, div(mul(d, _t(2, d)), _t(dof, d)))
+        y = _unreduce(y, ctx.in_shape, ctx.axes, ctx.keepdim)  # d std / dx = (x - mean) / ((n - c) std), 0 at std 0
+        return where(eq(y, _t(0, y)), _t(0, g), div(mul(g, d), mul(y, _t(dof, y))))
+
+
+def _var_std(x, dim, unbiased, keepdim, correction, root):
+    name = "std" if root else "var"
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     if x._data.dtype.kind != "f":
-        raise RuntimeError(f"var(): input dtype should be floating point, got {x.dtype}")
-    axes = dims_arg(dim, x._data.ndim, "var")
-    n = x._data.size if axes is None else int(np.prod([x._data.shape[a] for a in axes]))
-    mu = mean(x, dim=axes, keepdim=True)
-    d = sub(x, mu)
-    ss = sum_(mul(d, d), dim=axes, keepdim=keepdim)
-    return div(ss, max(n - correction, 0))
+        raise RuntimeError(f"{name}(): std and var only support floating point dtypes, got {x.dtype}")
+    axes = dims_arg(dim, x._data.ndim, name)
+    return VarStd.apply(x, axes=axes, correction=correction, keepdim=keepdim, root=root)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """Variance with Bessel's correction (``correction=1`` by default, as torch)."""
+    return _var_std(x, dim, unbiased, keepdim, correction, root=False)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return sqrt(var(x, dim, unbiased, keepdim, correction))
+    """Standard deviation; its gradient is 0 where it is 0 (torch)."""
+    return _var_std(x, dim, unbiased, keepdim, correction, root=True)
+
+
+class Root(Op):
+    """s ** (1/p) for a non-negative s (a sum of powers), with torch's zero gradient at s == 0."""
+
+    def forward(ctx, s, p):
+        ctx.p = p
+        y = np.sqrt(s) if p == 2 else np.power(s, s.dtype.type(1.0 / p))
+        ctx.save_for_backward(s, y)
+        return y
+
+    def backward(ctx, g):
+        s, y = ctx.saved_tensors
+        if ctx.p == 2:
+            d = div(g, mul(y, _t(2, y)))
+        else:
+            d = div(mul(g, y), mul(s, _t(ctx.p, s)))
+        return where(eq(s, _t(0, s)), _t(0, g), d)
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
@@ -274,17 +359,34 @@ def std_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return std(x, dim, unbiased, keepdim, correction), mean(x, dims_arg(dim, x._data.ndim, "std_mean"), keepdim)
 
 
+class LogSumExp(Op):
+    """log(sum(exp(x))) over ``axes``, shifted by the max; the gradient is exp(x - result) (torch's formula)."""
+
+    def forward(ctx, x, axes, keepdim):
+        ctx.axes, ctx.keepdim, ctx.in_shape = axes, keepdim, x.shape
+        if x.size == 0:
+            m = np.zeros(_keep_shape(x.shape, axes), dtype=x.dtype)
+        else:
+            m = np.max(x, axis=axes, keepdims=True)
+            m = np.where(np.isinf(m), np.zeros_like(m), m)
+        with np.errstate(divide="ignore"):
+            y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        if not keepdim:
+            y = y.reshape(tuple(d for i, d in enumerate(x.shape) if axes is not None and i not in axes))
+        ctx.save_for_backward(x, y)
+        return y
+
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        g = _unreduce(g, ctx.in_shape, ctx.axes, ctx.keepdim)
+        y = _unreduce(y, ctx.in_shape, ctx.axes, ctx.keepdim)
+        return mul(g, exp(sub(x, y)))
+
+
 def logsumexp(x, dim=None, keepdim=False):
     if x._data.dtype.kind != "f":
         x = cast(x, get_default_dtype())
-    axes = dims_arg(dim, x._data.ndim, "logsumexp")
-    m = amax(x, dim=axes if axes is not None else (), keepdim=True).detach()
-    m = where(eq(abs_(m), _t(np.inf, m)), _t(0, m), m)
-    s = sum_(exp(sub(x, m)), dim=axes, keepdim=True)
-    out = add(log(s), m)
-    if not keepdim:
-        out = reshape(out, tuple(d for i, d in enumerate(x._data.shape) if axes is not None and i not in axes))
-    return out
+    return LogSumExp.apply(x, axes=dims_arg(dim, x._data.ndim, "logsumexp"), keepdim=keepdim)
 
 
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
@@ -294,21 +396,47 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{x.dtype.name.capitalize()}")
-    axes = dims_arg(dim, x._data.ndim, "norm")
-    if p == "fro" or p == 2 or p is None:
-        return sqrt(sum_(mul(x, x), dim=axes, keepdim=keepdim))
-    if p == "nuc":
-        raise NotImplementedError("norm(p='nuc') is not implemented in ember")
-    if p == float("inf"):
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            p = 2
+        else:  # 'nuc', or 'fro' over more than two dims, which matrix_norm refuses (as in torch)
+            from .linalg import matrix_norm
+
+            return matrix_norm(x, p, dim=tuple(range(x._data.ndim)) if dim is None else dim, keepdim=keepdim)
+    return vector_norm(x, 2 if p is None else p, dim, keepdim)
+
+
+class NonzeroIndicator(Op):
+    """1 where x != 0 (NaN included), else 0, in x's dtype, with a zero gradient (the 0-norm's terms)."""
+
+    def forward(ctx, x):
+        return (x != 0).astype(x.dtype)
+
+    def backward(ctx, g):
+        return mul(g, _t(0, g))
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002 - torch's argument name
+    """sum(|x|**ord) ** (1/ord) over ``dim`` (all elements by default); ord may be inf, -inf or 0."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{x.dtype.name.capitalize()}")
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    axes = dims_arg(dim, x._data.ndim, "linalg.vector_norm")
+    if ord == float("inf"):
         return amax(abs_(x), dim=axes if axes is not None else (), keepdim=keepdim)
-    if p == float("-inf"):
+    if ord == float("-inf"):
         return amin(abs_(x), dim=axes if axes is not None else (), keepdim=keepdim)
-    if p == 0:
-        return sum_(cast(sub(_t(1, x), cast(eq(x, _t(0, x)), _dtype_obj(x))), _dtype_obj(x)), dim=axes,
-                    keepdim=keepdim)
-    if p == 1:
+    if ord == 0:
+        return sum_(NonzeroIndicator.apply(x), dim=axes, keepdim=keepdim)
+    if ord == 1:
         return sum_(abs_(x), dim=axes, keepdim=keepdim)
-    return pow_scalar(sum_(pow_scalar(abs_(x), p), dim=axes, keepdim=keepdim), 1.0 / p)
+    if ord == 2:
+        return Root.apply(sum_(mul(x, x), dim=axes, keepdim=keepdim), p=2)
+    return Root.apply(sum_(pow_scalar(abs_(x), ord), dim=axes, keepdim=keepdim), p=ord)
 
 
 # ---- cumulative ---------------------------------------------------------------------------------------------
@@ -326,7 +454,10 @@ class Cumsum(Op):
 def cumsum(x, dim, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    return Cumsum.apply(x, dim=wrap_dim(dim, x._data.ndim, "cumsum"))
+    d = wrap_dim(dim, x._data.ndim, "cumsum")
+    if x._data.ndim == 0:
+        return reshape(Cumsum.apply(reshape(x, (1,)), dim=0), ())
+    return Cumsum.apply(x, dim=d)
 
 
 class Cumprod(Op):
@@ -365,7 +496,10 @@ def _cumprod_backward_with_zeros(g, x, d):
 def cumprod(x, dim, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    return Cumprod.apply(x, dim=wrap_dim(dim, x._data.ndim, "cumprod"))
+    d = wrap_dim(dim, x._data.ndim, "cumprod")
+    if x._data.ndim == 0:
+        return reshape(Cumprod.apply(reshape(x, (1,)), dim=0), ())
+    return Cumprod.apply(x, dim=d)
 
 
 # ---- boolean ------------------------------------------------------------------------------------------------
@@ -377,11 +511,14 @@ class BoolReduce(Op):
 
 
 def all_(x, dim=None, keepdim=False):
-    return BoolReduce.apply(x, axes=dims_arg(dim, x._data.ndim, "all"), keepdim=keepdim, fn=np.all)
+    """True where every element is nonzero (uint8 in gives uint8 out, as torch)."""
+    out = BoolReduce.apply(x, axes=dims_arg(dim, x._data.ndim, "all"), keepdim=keepdim, fn=np.all)
+    return cast(out, _dtype_obj(x)) if x._data.dtype == np.uint8 else out
 
 
 def any_(x, dim=None, keepdim=False):
-    return BoolReduce.apply(x, axes=dims_arg(dim, x._data.ndim, "any"), keepdim=keepdim, fn=np.any)
+    out = BoolReduce.apply(x, axes=dims_arg(dim, x._data.ndim, "any"), keepdim=keepdim, fn=np.any)
+    return cast(out, _dtype_obj(x)) if x._data.dtype == np.uint8 else out
 
 
 def count_nonzero(x, dim=None):

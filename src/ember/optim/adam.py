@@ -1,8 +1,11 @@
 """Adam and AdamW (Adam with decoupled weight decay)."""
-from ..ops import inplace as _inplace
-from ..ops import sqrt, zeros_like
+from ..ops import zeros_like
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonneg, _decayed, _evaluate_closure,
+import numpy as np
+
+from .. import _kernels as _k
+from ._flat import bump_versions, decayed, flat_step
+from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonneg, _evaluate_closure,
                         _step_tensor, _use_grad, _value)
 
 __all__ = ["Adam", "AdamW"]
@@ -51,38 +54,51 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = _evaluate_closure(closure)
         for group in self.param_groups:
-            lr, eps, weight_decay = _value(group["lr"]), group["eps"], group["weight_decay"]
-            beta1, beta2 = (_value(b) for b in group["betas"])
-            amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+            hp = (_value(group["lr"]), group["eps"], group["weight_decay"], *(_value(b) for b in group["betas"]),
+                  group["amsgrad"], group["maximize"], group["decoupled_weight_decay"])
+            keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if group["amsgrad"] else ("exp_avg", "exp_avg_sq")
+            if flat_step(self, group, keys, self._update, hp):
+                continue
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self._state_of(p, amsgrad)
-                grad = -p.grad if maximize else p.grad
-                exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
-                step_t += 1
-                if weight_decay != 0:
-                    if decoupled:
-                        p.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = _decayed(grad, p, weight_decay)
-                _inplace.lerp_(exp_avg, grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-
-                step = step_t.item()
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2 ** 0.5
-                if amsgrad:
-                    max_exp_avg_sq = state["max_exp_avg_sq"]
-                    _inplace.maximum_(max_exp_avg_sq, exp_avg_sq)
-                    denom = sqrt(max_exp_avg_sq)
-                else:
-                    denom = sqrt(exp_avg_sq)
-                denom.div_(bias_correction2_sqrt).add_(eps)
-                p.addcdiv_(exp_avg, denom, value=-step_size)
+                if p.grad is not None:
+                    state = self._state_of(p, group["amsgrad"])
+                    self._update(p._data, p.grad._data, state, hp)
+                    bump_versions(p, state)
         return loss
+
+    @staticmethod
+    def _update(p, grad, state, hp):
+        """One Adam update, in place on arrays: ``p`` is a parameter's storage or a group's flat buffer.
+        Same operations, in the same order, as torch's single-tensor Adam."""
+        lr, eps, weight_decay, beta1, beta2, amsgrad, maximize, decoupled = hp
+        if maximize:
+            grad = np.negative(grad)
+        exp_avg, exp_avg_sq, step_t = state["exp_avg"]._data, state["exp_avg_sq"]._data, state["step"]._data
+        step_t += 1
+        if weight_decay != 0:
+            if decoupled:
+                _k.imul(p, 1 - lr * weight_decay)
+            else:
+                grad = decayed(grad, p, weight_decay)
+        _k.lerp(exp_avg, grad, 1 - beta1)
+        _k.imul(exp_avg_sq, beta2)
+        _k.addcmul(exp_avg_sq, grad, grad, 1 - beta2)
+
+        step = float(step_t)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = bias_correction2 ** 0.5
+        if amsgrad:
+            max_exp_avg_sq = state["max_exp_avg_sq"]._data
+            _k.imaximum(max_exp_avg_sq, exp_avg_sq)
+            denom = np.sqrt(max_exp_avg_sq)
+        else:
+            denom = np.sqrt(exp_avg_sq)
+        denom = np.asarray(denom)  # (a 0-d input gives a NumPy scalar)
+        _k.idiv(denom, bias_correction2_sqrt)
+        _k.iadd(denom, eps)
+        _k.addcdiv(p, exp_avg, denom, -step_size)
 
 
 class AdamW(Adam):

@@ -1,5 +1,10 @@
 """Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay."""
-from .optimizer import Optimizer, _check_lr, _check_nonneg, _decayed, _evaluate_closure, _use_grad, _value
+import numpy as np
+
+from .. import _kernels as _k
+from .._tensor import _make
+from ._flat import bump_versions, decayed, flat_step
+from .optimizer import Optimizer, _check_lr, _check_nonneg, _evaluate_closure, _use_grad, _value
 
 __all__ = ["SGD"]
 
@@ -31,21 +36,34 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = _evaluate_closure(closure)
         for group in self.param_groups:
-            lr, momentum, dampening = _value(group["lr"]), group["momentum"], group["dampening"]
-            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            hp = (_value(group["lr"]), group["momentum"], group["dampening"], group["weight_decay"],
+                  group["nesterov"], group["maximize"])
+            keys = ("momentum_buffer",) if group["momentum"] != 0 else ()
+            if flat_step(self, group, keys, self._update, hp):
+                continue
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = -p.grad if maximize else p.grad
-                if weight_decay != 0:
-                    grad = _decayed(grad, p, weight_decay)
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = grad.detach().clone()
-                    else:
-                        buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                    grad = grad.add(buf, alpha=momentum) if nesterov else buf
-                p.add_(grad, alpha=-lr)
+                if p.grad is not None:
+                    state = self.state[p] if group["momentum"] != 0 else None
+                    self._update(p._data, p.grad._data, state, hp)
+                    bump_versions(p, state)
         return loss
+
+    @staticmethod
+    def _update(p, grad, state, hp):
+        """One SGD update, in place on arrays: ``p`` is a parameter's storage or a group's flat buffer."""
+        lr, momentum, dampening, weight_decay, nesterov, maximize = hp
+        if maximize:
+            grad = np.negative(grad)
+        if weight_decay != 0:
+            grad = decayed(grad, p, weight_decay)
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = _make(np.array(grad, copy=True))
+                buf = buf._data
+            else:
+                buf = buf._data
+                _k.imul(buf, momentum)
+                _k.iadd(buf, grad if dampening == 0 else grad * (1 - dampening))
+            grad = grad + buf * momentum if nesterov else buf
+        _k.iadd(p, grad * -lr)

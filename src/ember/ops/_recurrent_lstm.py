@@ -1,0 +1,213 @@
+"""The fused LSTM layer op (one direction over a whole, possibly packed, sequence)."""
+import numpy as np
+
+from ..autograd.grad_mode import _State
+from .._tensor import _make
+from ._recurrent_common import (_Background, _RecurrentLayer, _chunks, _final_rows, _gate_rows, _prev_state,
+                                _state_grad, _steps, _use_background)
+
+# Internal gate order o, i, f, g (torch's chunks are i, f, g, o): the three sigmoid gates are contiguous
+# (0:3) for the forward, and the three gates driven by dc (1:4) are contiguous for the backward.
+_LSTM_ORDER = np.array([3, 0, 1, 2])
+_LSTM_INVERSE = np.argsort(_LSTM_ORDER)
+
+
+def _lstm_packed_weights(w_ih, w_hh, bias):
+    """(K, 4H) matrix mapping one row [h_prev | x | 1] to all gate pre-activations in internal order, with
+    the sigmoid gates' columns negated so that exp() directly gives exp(-z)."""
+    hidden, n_in = w_hh.shape[1], w_ih.shape[1]
+    k = hidden + n_in + (1 if bias else 0)
+    w = np.empty((4 * hidden, k), w_hh.dtype)
+    w[:, :hidden] = w_hh
+    w[:, hidden:hidden + n_in] = w_ih
+    if bias:
+        np.add(bias[0], bias[1], out=w[:, -1])
+    w = _gate_rows(w, _LSTM_ORDER)
+    wt = np.empty((k, 4 * hidden), w.dtype)
+    np.negative(w[:3 * hidden].T, out=wt[:, :3 * hidden])
+    wt[:, 3 * hidden:] = w[3 * hidden:].T
+    return wt
+
+
+def _lstm_factors(acts, tanh_c, cs, c0, steps, prev, r0, r1, do_from_h, dc_from_h, ifg):
+    """Backward factors that depend only on the forward values of rows [r0, r1) (steps ``steps``, the step run
+    before them being ``prev``): d(pre o)/dh, dc/dh and d(pre i, f, g)/dc."""
+    o, i, f, g = (a[r0:r1] for a in acts)
+    tc = tanh_c[r0:r1]
+    do = do_from_h[r0:r1]
+    np.subtract(1, o, out=do)
+    do *= o
+    do *= tc
+    dc = dc_from_h[r0:r1]
+    np.multiply(tc, tc, out=dc)
+    np.subtract(1, dc, out=dc)
+    dc *= o
+    block = ifg[r0:r1]
+    np.subtract(1, i, out=block[:, 0])
+    block[:, 0] *= i
+    block[:, 0] *= g
+    tmp = np.empty_like(c0)
+    for s, b in steps:  # c_prev of each row, then times f (1 - f)
+        ifg[s:s + b, 1] = _prev_state(cs, prev, s, b, c0, tmp)
+        prev = (s, b)
+    np.subtract(1, f, out=block[:, 2])
+    block[:, 2] *= f
+    block[:, 1] *= block[:, 2]
+    np.multiply(g, g, out=block[:, 2])
+    np.subtract(1, block[:, 2], out=block[:, 2])
+    block[:, 2] *= i
+
+
+def _weight_grad_task(dgates, z, w_ih_int, dx, dw, r0, r1):
+    """Accumulate rows [r0, r1) into the weight gradient (and fill their input gradient)."""
+    rows = dgates[r0:r1]
+    if dw is not None:
+        dw += np.matmul(rows.T, z[r0:r1])
+    if dx is not None:
+        np.matmul(rows, w_ih_int, out=dx[r0:r1])
+
+
+class LSTMLayer(_RecurrentLayer):
+    """Inputs (x, h0, c0, w_ih, w_hh[, b_ih, b_hh]); outputs (h for every row, h_n, c_n)."""
+
+    n_state = 2
+
+    def forward(ctx, x, h0, c0, w_ih, w_hh, *bias, batch_sizes, reverse):
+        n, n_in = x.shape
+        hidden = w_hh.shape[1]
+        h3 = 3 * hidden
+        dt = x.dtype
+        wt = _lstm_packed_weights(w_ih, w_hh, bias)
+        steps = _steps(batch_sizes, reverse)
+        # z rows are [h_prev | x | 1]; step outputs are copied into the next step's h_prev block
+        z = np.empty((n, wt.shape[0]), dt)
+        z[:, hidden:hidden + n_in] = x
+        if bias:
+            z[:, -1] = 1
+        prev_b = 0
+        for s, b in steps:
+            if b > prev_b:
+                z[s + prev_b:s + b, :hidden] = h0[prev_b:b]
+            prev_b = b
+        acts = np.empty((4, n, hidden), dt)  # o, i, f, g after their nonlinearities
+        cs = np.empty((n, hidden), dt)
+        tanh_c = np.empty((n, hidden), dt)
+        out = np.empty((n, hidden), dt)
+        bsz = h0.shape[0]
+        pre = np.empty((bsz, 4 * hidden), dt)
+        ig = np.empty((bsz, hidden), dt)
+        ctmp = np.empty((bsz, hidden), dt)
+        record = ctx.next_edges is not None
+        # backward factors are computed chunk by chunk on the worker while the recurrence goes on
+        background = record and _use_background(steps, hidden)
+        chunk_ends = {}
+        if background:
+            factors = (np.empty((n, hidden), dt), np.empty((n, hidden), dt), np.empty((n, 3, hidden), dt))
+            chunk_ends = {k + len(group) - 1: (k, group, r0, r1) for k, group, r0, r1 in _chunks(steps)}
+            futures = []
+        prev = None
+        with np.errstate(over="ignore"):
+            for k, (s, b) in enumerate(steps):
+                e = s + b
+                g = np.matmul(z[s:e], wt, out=pre[:b])
+                sig = acts[:3, s:e]
+                np.exp(g.reshape(b, 4, hidden)[:, :3].transpose(1, 0, 2), out=sig)
+                sig += 1
+                np.reciprocal(sig, out=sig)
+                np.tanh(g[:, h3:], out=acts[3, s:e])
+                cp = _prev_state(cs, prev, s, b, c0, ctmp)
+                ct = cs[s:e]
+                np.multiply(acts[2, s:e], cp, out=ct)
+                ct += np.multiply(acts[1, s:e], acts[3, s:e], out=ig[:b])
+                np.tanh(ct, out=tanh_c[s:e])
+                np.multiply(acts[0, s:e], tanh_c[s:e], out=out[s:e])
+                if k + 1 < len(steps):
+                    ns, nb = steps[k + 1]
+                    m = min(b, nb)
+                    z[ns:ns + m, :hidden] = out[s:s + m]
+                prev = (s, b)
+                if k in chunk_ends:
+                    k0, group, r0, r1 = chunk_ends[k]
+                    before = steps[k0 - 1] if k0 else None
+                    futures.append(_Background.submit(_lstm_factors, acts, tanh_c, cs, c0, group, before, r0, r1,
+                                                      *factors))
+        h_n = _final_rows(steps, out, np.empty_like(h0))
+        c_n = _final_rows(steps, cs, np.empty_like(c0))
+        if record:
+            ctx.batch_sizes, ctx.reverse, ctx.has_bias = batch_sizes, reverse, bool(bias)
+            ctx.background = (factors, futures) if background else None
+            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, *bias, z, acts, cs, tanh_c)
+        return out, h_n, c_n
+
+    def backward(ctx, d_out, d_hn, d_cn):
+        if _State.enabled:
+            from ._recurrent_graph import lstm_backward_graph
+
+            return lstm_backward_graph(ctx, d_out, d_hn, d_cn)
+        saved = ctx.saved_tensors
+        x, h0, c0, w_ih, w_hh = (t._data for t in saved[:5])
+        z, acts, cs, tanh_c = (t._data for t in saved[-4:])
+        n, hidden = cs.shape
+        n_in = w_ih.shape[1]
+        dt = cs.dtype
+        steps = _steps(ctx.batch_sizes, ctx.reverse)
+        need = ctx.needs_input_grad
+        if ctx.background is not None:
+            (do_from_h, dc_from_h, ifg), futures = ctx.background
+            ctx.background = None
+            _Background.wait(futures)
+        else:
+            do_from_h, dc_from_h, ifg = np.empty((n, hidden), dt), np.empty((n, hidden), dt), \
+                np.empty((n, 3, hidden), dt)
+            _lstm_factors(acts, tanh_c, cs, c0, steps, None, 0, n, do_from_h, dc_from_h, ifg)
+        f = acts[2]
+        dgates = np.empty((n, 4 * hidden), dt)  # internal gate order
+        dgates3 = dgates.reshape(n, 4, hidden)
+        w_hh_int = _gate_rows(w_hh, _LSTM_ORDER)
+        w_ih_int = _gate_rows(w_ih, _LSTM_ORDER)
+        dx = np.empty((n, n_in), dt) if need[0] else None
+        dw = np.zeros((4 * hidden, z.shape[1]), dt) if any(need[3:]) else None
+        background = _use_background(steps, hidden)
+        chunk_ends = {k + len(group) - 1: (r0, r1) for k, group, r0, r1 in _chunks(steps[::-1])} \
+            if background else {}
+        futures = []
+        dh = _state_grad(d_hn, h0)
+        dc = _state_grad(d_cn, c0)
+        dout = None if d_out is None else d_out._data
+        dh_t = np.empty_like(dh)
+        dc_t = np.empty_like(dc)
+        for k, (s, b) in enumerate(reversed(steps)):
+            e = s + b
+            dht, dct = dh_t[:b], dc_t[:b]
+            if dout is not None:
+                np.add(dh[:b], dout[s:e], out=dht)
+            else:
+                dht[...] = dh[:b]
+            np.multiply(dht, dc_from_h[s:e], out=dct)
+            dct += dc[:b]
+            np.multiply(dct[:, None, :], ifg[s:e], out=dgates3[s:e, 1:])
+            np.multiply(dht, do_from_h[s:e], out=dgates3[s:e, 0])
+            np.multiply(dct, f[s:e], out=dc[:b])
+            np.matmul(dgates[s:e], w_hh_int, out=dh[:b])
+            if k in chunk_ends:
+                r0, r1 = chunk_ends[k]
+                futures.append(_Background.submit(_weight_grad_task, dgates, z, w_ih_int, dx, dw, r0, r1))
+        if not background:
+            _weight_grad_task(dgates, z, w_ih_int, dx, dw, 0, n)
+        _Background.wait(futures)
+        grads = [_make(dx) if need[0] else None, _make(dh) if need[1] else None, _make(dc) if need[2] else None,
+                 None, None]
+        if ctx.has_bias:
+            grads += [None, None]
+        if dw is not None:
+            dw = _gate_rows(dw, _LSTM_INVERSE)  # [dW_hh | dW_ih | db] in torch's gate order
+            if need[3]:
+                grads[3] = _make(np.ascontiguousarray(dw[:, hidden:hidden + n_in]))
+            if need[4]:
+                grads[4] = _make(np.ascontiguousarray(dw[:, :hidden]))
+            if ctx.has_bias:
+                if need[5]:
+                    grads[5] = _make(dw[:, -1].copy())
+                if need[6]:
+                    grads[6] = _make(dw[:, -1].copy())
+        return tuple(grads)

@@ -1,0 +1,401 @@
+"""Convolutions: conv1d/conv2d and their transposes, by im2col and one GEMM.
+
+Internal layout: im2col builds ``cols`` of shape (groups, C/g * kH * kW, N * oH * oW) from a strided window view
+of the (padded) input, so the forward is one batched-over-groups GEMM ``W (g, O/g, C/g*kH*kW) @ cols`` and the
+weight gradient is one GEMM against the same ``cols`` (kept from the forward when the weight needs a gradient).
+The input gradient is the transposed product ``W^T @ g`` scattered back by col2im (a sum over kernel offsets of
+strided slices). 1-D convolutions run as 2-D ones with a height of 1.
+
+Three ops close under differentiation: ``Convolution`` (y = B(x, w)), ``ConvolutionTranspose`` (its adjoint in x,
+also the forward of conv_transpose) and ``ConvolutionWeightGrad`` (its adjoint in w); each one's backward is
+written with the other two, so double backward works.
+"""
+import numbers
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..autograd.function import Op, _Hooks
+from ..autograd.grad_mode import _State
+from .._tensor import Tensor
+from .reduction import sum_
+from .shape import reshape
+
+
+class ConvGeom:
+    """Shapes and hyper-parameters of one 2-D convolution x (n, c, h, w) * weight (o, c/groups, kh, kw)."""
+
+    __slots__ = ("n", "c", "h", "w", "o", "kh", "kw", "groups", "sh", "sw", "dh", "dw", "pt", "pb", "pl", "pr",
+                 "oh", "ow")
+
+    def __init__(self, x_shape, w_shape, stride, dilation, pads, groups):
+        self.n, self.c, self.h, self.w = x_shape
+        self.o, _, self.kh, self.kw = w_shape
+        self.sh, self.sw = stride
+        self.dh, self.dw = dilation
+        (self.pt, self.pb), (self.pl, self.pr) = pads
+        self.groups = groups
+        self.oh = (self.h + self.pt + self.pb - self.dh * (self.kh - 1) - 1) // self.sh + 1
+        self.ow = (self.w + self.pl + self.pr - self.dw * (self.kw - 1) - 1) // self.sw + 1
+
+    @property
+    def padded(self):
+        return self.pt or self.pb or self.pl or self.pr
+
+    def __repr__(self):
+        return (f"ConvGeom(x={[self.n, self.c, self.h, self.w]}, kernel={[self.kh, self.kw]}, "
+                f"stride={[self.sh, self.sw]}, dilation={[self.dh, self.dw]}, "
+                f"padding={[self.pt, self.pb, self.pl, self.pr]}, groups={self.groups})")
+
+
+# ---- array kernels ------------------------------------------------------------------------------------------
+def _im2col(x, gm):
+    """x (n, c, h, w) -> cols (groups, c/g * kh * kw, n * oh * ow), C-contiguous."""
+    n, c = gm.n, gm.c
+    if gm.padded:
+        xp = np.zeros((c, n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr), dtype=x.dtype)
+        xp[:, :, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w] = x.transpose(1, 0, 2, 3)
+    else:
+        xp = x.transpose(1, 0, 2, 3)
+    eh, ew = gm.dh * (gm.kh - 1) + 1, gm.dw * (gm.kw - 1) + 1
+    win = sliding_window_view(xp, (eh, ew), axis=(2, 3))  # (c, n, H', W', eh, ew)
+    win = win[:, :, :(gm.oh - 1) * gm.sh + 1:gm.sh, :(gm.ow - 1) * gm.sw + 1:gm.sw, ::gm.dh, ::gm.dw]
+    cols = np.ascontiguousarray(win.transpose(0, 4, 5, 1, 2, 3))  # (c, kh, kw, n, oh, ow)
+    return cols.reshape(gm.groups, (c // gm.groups) * gm.kh * gm.kw, n * gm.oh * gm.ow)
+
+
+def _col2im(dcols, gm):
+    """The adjoint of _im2col: dcols (groups, c/g*kh*kw, n*oh*ow) -> dx (n, c, h, w), summing overlaps."""
+    n, c, oh, ow = gm.n, gm.c, gm.oh, gm.ow
+    dc = dcols.reshape(c, gm.kh, gm.kw, n, oh, ow)
+    dxp = np.zeros((c, n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr), dtype=dcols.dtype)
+    if gm.kh == gm.sh and gm.kw == gm.sw and gm.dh == 1 and gm.dw == 1:
+        # windows tile the input without overlap: one strided assignment
+        tiles = dxp[:, :, :oh * gm.kh, :ow * gm.kw].reshape(c, n, oh, gm.kh, ow, gm.kw)
+        tiles[...] = dc.transpose(0, 3, 4, 1, 5, 2)
+    else:
+        hs, ws = (oh - 1) * gm.sh + 1, (ow - 1) * gm.sw + 1
+        for i in range(gm.kh):
+            r = i * gm.dh
+            for j in range(gm.kw):
+                q = j * gm.dw
+                view = dxp[:, :, r:r + hs:gm.sh, q:q + ws:gm.sw]
+                np.add(view, dc[:, i, j], out=view)
+    dx = np.empty((n, c, gm.h, gm.w), dtype=dcols.dtype)
+    np.copyto(dx, dxp[:, :, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w].transpose(1, 0, 2, 3))
+    return dx
+
+
+def _grad_by_group(g, gm):
+    """g (n, o, oh, ow) -> (groups, o/g, n*oh*ow) C-contiguous (the GEMM operand for both adjoints)."""
+    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(gm.groups, gm.o // gm.groups, -1)
+
+
+def _weight_by_group(w, gm):
+    return w.reshape(gm.groups, gm.o // gm.groups, -1)
+
+
+def _conv_forward(x, w, b, gm, cols=None):
+    if cols is None:
+        cols = _im2col(x, gm)
+    g, k, l = gm.groups, cols.shape[1], gm.oh * gm.ow
+    wg = _weight_by_group(w, gm)
+    if l >= 128 or k <= 64:
+        # one GEMM per sample straight into (n, o, l): reads cols through a strided view, no output transpose
+        y = np.matmul(wg, cols.reshape(g, k, gm.n, l).transpose(2, 0, 1, 3))  # (n, groups, o/g, l)
+        out = y.reshape(gm.n, gm.o, gm.oh, gm.ow)
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        return out, cols
+    y = np.matmul(wg, cols)  # (groups, o/g, n*l): one big GEMM, then the transpose to (n, o, l)
+    out = np.empty((gm.n, gm.o, gm.oh, gm.ow), dtype=y.dtype)
+    yt = y.reshape(gm.o, gm.n, gm.oh, gm.ow).transpose(1, 0, 2, 3)
+    if b is None:
+        np.copyto(out, yt)
+    else:
+        np.add(yt, b.reshape(1, -1, 1, 1), out=out)
+    return out, cols
+
+
+def _flipped_geom(gm):
+    """For a stride-1 convolution, the geometry of the 'full' correlation of g with the flipped, transposed weight
+    that equals its input gradient; None when that form does not apply or is not cheaper than col2im."""
+    if gm.sh != 1 or gm.sw != 1 or gm.o > 1.5 * gm.c:
+        return None
+    # before: d(k-1) - p_before; after: whatever makes the output h (w) long (also with output_padding)
+    ph = (gm.dh * (gm.kh - 1) - gm.pt, gm.h - gm.oh + gm.pt)
+    pw = (gm.dw * (gm.kw - 1) - gm.pl, gm.w - gm.ow + gm.pl)
+    if min(ph + pw) < 0:
+        return None
+    return ConvGeom((gm.n, gm.o, gm.oh, gm.ow), (gm.c, gm.o // gm.groups, gm.kh, gm.kw), (1, 1), (gm.dh, gm.dw),
+                    (ph, pw), gm.groups)
+
+
+def _conv_input_grad(g, w, b, gm, g_t=None):
+    flipped = _flipped_geom(gm)
+    if flipped is not None:
+        # stride 1: dx is a convolution of g (im2col of g and one GEMM beat GEMM + col2im when o <~ c)
+        og, cg = gm.o // gm.groups, gm.c // gm.groups
+        wt = w.reshape(gm.groups, og, cg, gm.kh, gm.kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+        wt = np.ascontiguousarray(wt).reshape(gm.c, og, gm.kh, gm.kw)
+        return _conv_forward(g, wt, b, flipped)[0]
+    g_t = _grad_by_group(g, gm) if g_t is None else g_t
+    dcols = np.matmul(_weight_by_group(w, gm).transpose(0, 2, 1), g_t)
+    dx = _col2im(dcols, gm)
+    if b is not None:
+        dx += b.reshape(1, -1, 1, 1)
+    return dx
+
+
+def _conv_weight_grad(x, g, gm, cols=None, g_t=None):
+    if cols is None:
+        cols = _im2col(x, gm)
+    g_t = _grad_by_group(g, gm) if g_t is None else g_t
+    gw = np.matmul(g_t, cols.transpose(0, 2, 1))  # (groups, o/g, c/g*kh*kw)
+    return gw.reshape(gm.o, gm.c // gm.groups, gm.kh, gm.kw)
+
+
+# ---- ops ----------------------------------------------------------------------------------------------------
+class Convolution(Op):
+    """y = conv(x, w) + b. With ``keep_cols`` the im2col buffer is saved for the weight gradient."""
+
+    def forward(ctx, x, w, *bias, geom, keep_cols=False):
+        ctx.geom, ctx.has_bias = geom, bool(bias)
+        y, cols = _conv_forward(x, w, bias[0] if bias else None, geom)
+        ctx.save_for_backward(x, w, cols if keep_cols else None)
+        return y
+
+    def backward(ctx, g):
+        x, w, cols = ctx.saved_tensors
+        gm, edges = ctx.geom, ctx.next_edges
+        # both adjoints may read g regrouped as (groups, o/g, n*oh*ow): build it once
+        shared = edges[0] is not None and edges[1] is not None and _flipped_geom(gm) is None
+        g_t = _grad_by_group(g._data, gm) if shared else None
+        gx = ConvolutionTranspose.apply(g, w, geom=gm, g_t=g_t) if edges[0] is not None else None
+        gw = None
+        if edges[1] is not None:
+            gw = ConvolutionWeightGrad.apply(x, g, geom=gm, cols=None if cols is None else cols._data, g_t=g_t)
+        if not ctx.has_bias:
+            return gx, gw
+        gb = sum_(g, dim=(0, 2, 3)) if edges[2] is not None else None
+        return gx, gw, gb
+
+
+class ConvolutionTranspose(Op):
+    """dx = conv^T(g, w) (+ b per channel of dx): the input gradient of a convolution, and conv_transpose."""
+
+    def forward(ctx, g, w, *bias, geom, g_t=None):
+        ctx.geom, ctx.has_bias = geom, bool(bias)
+        ctx.save_for_backward(g, w)
+        return _conv_input_grad(g, w, bias[0] if bias else None, geom, g_t)
+
+    def backward(ctx, h):
+        g, w = ctx.saved_tensors
+        gm, edges = ctx.geom, ctx.next_edges
+        gg = Convolution.apply(h, w, geom=gm) if edges[0] is not None else None
+        gw = ConvolutionWeightGrad.apply(h, g, geom=gm) if edges[1] is not None else None
+        if not ctx.has_bias:
+            return gg, gw
+        gb = sum_(h, dim=(0, 2, 3)) if edges[2] is not None else None
+        return gg, gw, gb
+
+
+class ConvolutionWeightGrad(Op):
+    """dw = sum over batch and positions of g * windows(x): the weight gradient of a convolution."""
+
+    def forward(ctx, x, g, geom, cols=None, g_t=None):
+        ctx.geom = geom
+        ctx.save_for_backward(x, g)
+        return _conv_weight_grad(x, g, geom, cols, g_t)
+
+    def backward(ctx, k):
+        x, g = ctx.saved_tensors
+        gm, edges = ctx.geom, ctx.next_edges
+        gx = ConvolutionTranspose.apply(g, k, geom=gm) if edges[0] is not None else None
+        gg = Convolution.apply(x, k, geom=gm) if edges[1] is not None else None
+        return gx, gg
+
+
+# ---- argument handling ----------------------------------------------------------------------------------------
+def _ntuple(value, n, name, op):
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * n
+    v = tuple(int(a) for a in value)
+    if len(v) == 1:
+        return v * n
+    if len(v) != n:
+        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of {n} values to match "
+                           f"the convolution dimensions, but got {name}={list(v)}")
+    return v
+
+
+def _check_common(x, weight, bias, nd, groups, op, transposed):
+    if not isinstance(x, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}(): argument 'input' and 'weight' must be Tensors, got {type(x).__name__} and "
+                        f"{type(weight).__name__}")
+    if x._data.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, but got "
+                           f"input of size: {list(x._data.shape)}")
+    if weight._data.ndim != nd + 2:
+        raise RuntimeError(f"{op}: expected weight to be {nd + 2}-dimensional, but got weight of size "
+                           f"{list(weight._data.shape)}")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+    if x._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"{op}: expected input and weight to have the same dtype, but got input {x.dtype} and "
+                           f"weight {weight.dtype}")
+    if not isinstance(groups, numbers.Integral) or groups <= 0:
+        raise RuntimeError(f"{op}: non-positive groups is not supported (got groups={groups})")
+    ws = list(weight._data.shape)
+    if ws[0] % groups:
+        raise RuntimeError(f"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension "
+                           f"0, but got weight of size {ws} instead")
+    c_in = x._data.shape[-nd - 1]
+    expect = ws[0] if transposed else ws[1] * groups
+    if c_in != expect:
+        xs = list(x._data.shape) if x._data.ndim == nd + 2 else [1] + list(x._data.shape)
+        kind = "transposed=1" if transposed else f"groups={groups}"
+        raise RuntimeError(f"{op}: Given {kind}, weight of size {ws}, expected input{xs} to have {expect} channels, "
+                           f"but got {c_in} channels instead")
+    if bias is not None:
+        n_out = ws[1] * groups if transposed else ws[0]
+        if bias._data.ndim != 1 or bias._data.shape[0] != n_out:
+            raise RuntimeError(f"{op}: Given weight of size {ws}, expected bias to be 1-dimensional with {n_out} "
+                               f"elements, but got bias of size {list(bias._data.shape)} instead")
+        if bias._data.dtype != x._data.dtype:
+            raise RuntimeError(f"{op}: Input type ({x.dtype}) and bias type ({bias.dtype}) should be the same")
+
+
+def _check_positive(stride, dilation, op):
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"{op}: non-positive stride is not supported (got stride={list(stride)})")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"{op}: non-positive dilation is not supported (got dilation={list(dilation)})")
+
+
+def _pads(padding, kernel, stride, dilation, nd, op):
+    """Per-dimension (before, after) padding from an int, a tuple, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions")
+            out = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                out.append((total // 2, total - total // 2))
+            return tuple(out)
+        raise RuntimeError(f"{op}: Invalid padding string: {padding!r} (expected 'valid' or 'same')")
+    p = _ntuple(padding, nd, "padding", op)
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{op}: negative padding is not supported (got padding={list(p)})")
+    return tuple((v, v) for v in p)
+
+
+def _as_2d(x, nd):
+    """View a 1-D problem (n, c, l) as a 2-D one (n, c, 1, l)."""
+    if nd == 2:
+        return x
+    s = x._data.shape
+    return reshape(x, s[:2] + (1,) + s[2:])
+
+
+def _lift(value, nd, fill):
+    return value if nd == 2 else (fill,) + value
+
+
+def _convnd(x, weight, bias, stride, padding, dilation, groups, nd, op):
+    _check_common(x, weight, bias, nd, groups, op, transposed=False)
+    stride = _ntuple(stride, nd, "stride", op)
+    dilation = _ntuple(dilation, nd, "dilation", op)
+    _check_positive(stride, dilation, op)
+    kernel = weight._data.shape[2:]
+    pads = _pads(padding, kernel, stride, dilation, nd, op)
+    unbatched = x._data.ndim == nd + 1
+    if unbatched:
+        x = reshape(x, (1,) + x._data.shape)
+    spatial = x._data.shape[2:]
+    padded = [s + a + b for s, (a, b) in zip(spatial, pads)]
+    eff = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"{op}: Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                           f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than actual "
+                           f"input size")
+    x2, w2 = _as_2d(x, nd), _as_2d(weight, nd)
+    gm = ConvGeom(x2._data.shape, w2._data.shape, _lift(stride, nd, 1), _lift(dilation, nd, 1),
+                  _lift(pads, nd, (0, 0)), int(groups))
+    inputs = (x2, w2) if bias is None else (x2, w2, bias)
+    # not while compile mode traces: the saved im2col buffer is no op's output, so the graph would keep the
+    # traced step's buffer as a constant and later steps would get stale weight gradients
+    keep_cols = weight.requires_grad and _State.enabled and _Hooks.on_apply is None
+    y = Convolution.apply(*inputs, geom=gm, keep_cols=keep_cols)
+    if nd == 1:
+        y = reshape(y, (gm.n, gm.o, gm.ow))
+    if unbatched:
+        y = reshape(y, y._data.shape[1:])
+    return y
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """1-D cross-correlation over (N, C, L) or (C, L) input with weight (O, C/groups, K)."""
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D cross-correlation over (N, C, H, W) or (C, H, W) input with weight (O, C/groups, kH, kW)."""
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def _conv_transposend(x, weight, bias, stride, padding, output_padding, groups, dilation, nd, op):
+    if isinstance(padding, str):
+        raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")
+    _check_common(x, weight, bias, nd, groups, op, transposed=True)
+    stride = _ntuple(stride, nd, "stride", op)
+    dilation = _ntuple(dilation, nd, "dilation", op)
+    _check_positive(stride, dilation, op)
+    pad = _ntuple(padding, nd, "padding", op)
+    if any(v < 0 for v in pad):
+        raise RuntimeError(f"{op}: negative padding is not supported (got padding={list(pad)})")
+    out_pad = _ntuple(output_padding, nd, "output_padding", op)
+    if any(op_ >= s and op_ >= d for op_, s, d in zip(out_pad, stride, dilation)) or any(v < 0 for v in out_pad):
+        raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding={list(out_pad)}, stride={list(stride)}, dilation={list(dilation)}")
+    unbatched = x._data.ndim == nd + 1
+    if unbatched:
+        x = reshape(x, (1,) + x._data.shape)
+    n, _ = x._data.shape[:2]
+    c_out = weight._data.shape[1] * groups
+    kernel = weight._data.shape[2:]
+    out_spatial = tuple((i - 1) * s - 2 * p + d * (k - 1) + o + 1
+                        for i, s, p, d, k, o in zip(x._data.shape[2:], stride, pad, dilation, kernel, out_pad))
+    if any(v < 0 for v in out_spatial):
+        raise RuntimeError(f"{op}: Given input size per channel: {list(x._data.shape[2:])}, calculated output "
+                           f"size per channel {list(out_spatial)} is too small")
+    x2, w2 = _as_2d(x, nd), _as_2d(weight, nd)
+    pads = tuple((p, p) for p in pad)
+    # the convolution whose input gradient this is maps (n, c_out, *out_spatial) -> x's shape
+    gm = ConvGeom((n, c_out) + _lift(out_spatial, nd, 1), w2._data.shape, _lift(stride, nd, 1),
+                  _lift(dilation, nd, 1), _lift(pads, nd, (0, 0)), int(groups))
+    gm.oh, gm.ow = x2._data.shape[2:]  # output_padding >= stride (allowed when < dilation) adds no window
+    inputs = (x2, w2) if bias is None else (x2, w2, bias)
+    y = ConvolutionTranspose.apply(*inputs, geom=gm)
+    if nd == 1:
+        y = reshape(y, (n, c_out, out_spatial[0]))
+    if unbatched:
+        y = reshape(y, y._data.shape[1:])
+    return y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,  # noqa: A002
+                     dilation=1):
+    """Transposed 1-D convolution (the gradient of conv1d w.r.t. its input), weight (C_in, C_out/groups, K)."""
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                             "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,  # noqa: A002
+                     dilation=1):
+    """Transposed 2-D convolution (the gradient of conv2d w.r.t. its input), weight (C_in, C_out/groups, kH, kW)."""
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                             "conv_transpose2d")
