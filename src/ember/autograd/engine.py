@@ -111,6 +111,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 in_grads = type(node).backward(node, *grads)
                 if in_grads.__class__ is not tuple:
                     in_grads = (in_grads,)
+                if _Hooks.on_backward is not None:
+                    _Hooks.on_backward(node, grads, in_grads)
             if not retain_graph:
                 node._saved = None
             if _Anomaly.enabled:

@@ -46,6 +46,7 @@ class _Hooks:
     on_grad_set = None
     on_optimizer_step = None
     on_module_call = None
+    on_backward = None
 
 
 class Node:
@@ -288,6 +289,7 @@ class Op(Node):
 
     @classmethod
     def _wrap_many(cls, ctx, inputs, params, outs, requires_grad):
+        ctx.multi_output = True  # (compile mode unpacks the forward's tuple)
         results = []
         for i, o in enumerate(outs):
             if o.__class__ is not _ndarray:

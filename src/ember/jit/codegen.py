@@ -35,8 +35,9 @@ class Namespace:
     """Names for Python objects the generated code refers to (op classes, constants, tensors)."""
 
     def __init__(self):
-        self.env = {"np": np}
+        self.env = {"np": np, "_run_backward": _run_backward}
         self._ids = {}
+        self.node_ctx = {}  # id(IR node) -> name of its reusable ctx
 
     def ref(self, obj, prefix):
         key = id(obj)
@@ -108,7 +109,7 @@ def generate(graph, fn_name="compiled"):
 
 def _node_lines(n, ns):
     if n.kind == "op":
-        return [_op_line(n, ns)]
+        return _op_line(n, ns).split("\n")
     if n.kind == "expr":
         return _expr_lines(n, ns)
     if n.kind == "kernel":
@@ -121,8 +122,11 @@ def _node_lines(n, ns):
         return [f"{leaf}.grad = {val}"]
     if n.kind == "call":
         return [f"{ns.ref(n.target, 'O')}.step()"]
-    if n.kind == "alloc":
-        return []
+    if n.kind == "backward":
+        ctx = ns.node_ctx[id(n.target)]
+        grads = "(" + "".join(f"{literal(v, ns)}, " for v in n.params["grads"]) + ")"
+        return [f"_r = _run_backward({ctx}, {grads})",
+                *(f"{v.name} = _r[{i}]" for v, i in zip(n.outputs, n.params["picks"]))]
     raise ValueError(f"codegen: unknown node kind {n.kind}")
 
 
@@ -140,34 +144,42 @@ def _kernel_name(fn, ns):
 
 def _op_line(n, ns):
     outs = ", ".join(v.name for v in n.outputs)
-    if len(n.outputs) == 1 and n.outputs[0] is not None:
+    if len(n.outputs) == 1 and "_tuple" not in n.params:
         target = outs
     else:
         target = outs + ("," if len(n.outputs) == 1 else "")
     name = n.op.__name__
     ins = [v.name for v in n.inputs]
     out_buf = n.params.get("_out")
-    if out_buf is not None:
+    own_ctx = "_has_backward_call" in n.params or bool(n.aux)  # later nodes read this op's context
+    if out_buf is not None and not own_ctx:
         from .passes.fuse import HEADS
 
         buf = ns.ref(out_buf, "B")
         extra = ", 0" if name == "Relu" else ""
         return f"{target} = np.{HEADS[name]}({', '.join(ins)}{extra}, out={buf})"
     tmpl = TEMPLATES.get(name)
-    if tmpl is not None and out_buf is None:
+    if tmpl is not None and out_buf is None and not own_ctx:
         params = {k: literal(v, ns) for k, v in n.params.items()}
         return f"{target} = {tmpl.format(*ins, **params)}"
     cls = ns.ref(n.op, "") if ns.env.get(name) not in (None, n.op) else name
     ns.env[cls] = n.op
-    ctx = f"_c_{cls}"
-    if ctx not in ns.env:
-        c = object.__new__(n.op)
-        c.next_edges = None
-        c._saved = None
-        ns.env[ctx] = c
+    # one reusable context per node; it wants the same gradients as when traced, so forward saves the same
+    c = object.__new__(n.op)
+    c.next_edges = None if n.edges is None else [True if e else None for e in n.edges]
+    c._saved = None
+    ctx = ns.ref(c, f"_c_{cls}_")
+    ns.node_ctx[id(n)] = ctx
     params = ", ".join(f"{k}={literal(v, ns)}" for k, v in n.params.items() if not k.startswith("_"))
     call_args = ", ".join(ins + ([params] if params else []))
-    return f"{target} = {cls}.forward({ctx}, {call_args})"
+    lines = [f"{target} = {cls}.forward({ctx}, {call_args})"]
+    for v, path in n.aux:
+        if path[0] == "attr":
+            ref = f"{ctx}.{path[1]}" + (f"[{path[2]}]" if len(path) > 2 else "")
+        else:
+            ref = f"{ctx}._saved[{path[1]}]"
+        lines.append(f"{v.name} = {ref}")
+    return "\n".join(lines)
 
 
 def _expr_lines(n, ns):
@@ -196,6 +208,25 @@ def _outputs_src(o, ns):
     if isinstance(o, dict):
         return "{" + ", ".join(f"{literal(k, ns)}: {_outputs_src(x, ns)}" for k, x in o.items()) + "}"
     return literal(o, ns)
+
+
+def _run_backward(ctx, grads):
+    """Call an op's own backward on the context its forward just filled (for kernels written in NumPy)."""
+    from ..autograd.grad_mode import _State
+
+    saved = ctx._saved
+    if saved is not None:
+        ctx._saved = tuple(_make(a) if isinstance(a, np.ndarray) else a for a in saved)
+    prev = _State.enabled
+    _State.enabled = False
+    try:
+        out = type(ctx).backward(ctx, *[None if g is None else _make(g) for g in grads])
+    finally:
+        _State.enabled = prev
+        ctx._saved = saved
+    if not isinstance(out, tuple):
+        out = (out,)
+    return [None if o is None else o._data for o in out]
 
 
 def _wrap(arr):

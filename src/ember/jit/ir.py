@@ -34,11 +34,16 @@ class Value:
 class Node:
     """One step of the graph: ``kind`` says how it runs; ``op`` is the Op class (kind 'op') or a callable."""
 
-    __slots__ = ("kind", "op", "inputs", "params", "outputs", "target", "text", "site")
+    __slots__ = ("kind", "op", "inputs", "params", "outputs", "target", "text", "site", "aux", "edges")
 
     def __init__(self, kind, op, inputs, params, outputs, target=None, text=None, site=None):
         self.kind, self.op, self.inputs, self.params = kind, op, list(inputs), dict(params)
         self.outputs, self.target, self.text, self.site = list(outputs), target, text, site
+        self.aux = []  # [(Value, path)]: arrays the op's forward left on its ctx (masks, indices) for backward
+        self.edges = None  # which inputs wanted gradients when traced (the forward may save accordingly)
+
+    def all_outputs(self):
+        return self.outputs + [v for v, _ in self.aux]
 
     @property
     def name(self):
@@ -46,6 +51,8 @@ class Node:
             return self.op.__name__
         if self.kind == "expr":
             return "fused"
+        if self.kind == "backward":
+            return self.op.__name__ + "Backward"
         return getattr(self.op, "__name__", self.kind)
 
     def has_effect(self) -> bool:
@@ -83,7 +90,7 @@ def format_node(n):
     if n.kind == "expr":
         call = f"fused[{n.text}]({args})"
     if n.outputs:
-        outs = ", ".join(f"{v!r}: {v.type_str()}" for v in n.outputs)
+        outs = ", ".join(f"{v!r}: {v.type_str()}" for v in n.all_outputs())
         return f"{outs} = {call}"
     if n.kind == "set_grad":
         return f"{leaf_name(n.target)}.grad = {args or 'None'}"

@@ -42,6 +42,7 @@ class Tracer:
         self.modules = {}
         self.breaks = []  # (how, site) of value reads
         self.suspended = 0
+        self.node_of_ctx = {}  # id(ctx) -> IR node of that op's forward
 
     # ---- setup --------------------------------------------------------------------------------------------
     def snapshot_state(self):
@@ -53,7 +54,8 @@ class Tracer:
 
     def __enter__(self):
         self._saved_hooks = (_Hooks.on_apply, _Hooks.on_inplace, _Hooks.on_grad_set, _Hooks.on_optimizer_step,
-                             _Hooks.on_module_call, _ValueReadObserver.hook)
+                             _Hooks.on_module_call, _Hooks.on_backward, _ValueReadObserver.hook)
+        _Hooks.on_backward = self.on_backward
         _Hooks.on_apply = self.on_apply
         _Hooks.on_inplace = self.on_inplace
         _Hooks.on_grad_set = self.on_grad_set
@@ -64,7 +66,7 @@ class Tracer:
 
     def __exit__(self, *exc):
         (_Hooks.on_apply, _Hooks.on_inplace, _Hooks.on_grad_set, _Hooks.on_optimizer_step,
-         _Hooks.on_module_call, _ValueReadObserver.hook) = self._saved_hooks
+         _Hooks.on_module_call, _Hooks.on_backward, _ValueReadObserver.hook) = self._saved_hooks
         return False
 
     # ---- values ---------------------------------------------------------------------------------------------
@@ -125,7 +127,39 @@ class Tracer:
             node.outputs.append(v)
             self.values[id(arr)] = v
             self.keep.append(arr)
+        if ctx.next_edges is not None:
+            node.edges = [e is not None for e in ctx.next_edges]
+        if getattr(ctx, "multi_output", False):
+            node.params["_tuple"] = True
+        self._capture_aux(node, ctx)
+        if ctx.next_edges is not None:
+            self.node_of_ctx[id(ctx)] = node
+            self.keep.append(ctx)
         g.nodes.append(node)
+
+    def _capture_aux(self, node, ctx):
+        """Arrays the forward computed and left on ctx (an attribute, or a saved array that is neither an input
+        nor an output: a mask, argmax indices) are results of this node too: backward ops read them."""
+        found = []
+        for name, val in getattr(ctx, "__dict__", {}).items():
+            if isinstance(val, np.ndarray):
+                found.append((val, ("attr", name)))
+            elif isinstance(val, tuple):
+                found.extend((x, ("attr", name, i)) for i, x in enumerate(val) if isinstance(x, np.ndarray))
+        saved = ctx._saved
+        if saved:
+            for k, s in enumerate(saved):
+                if isinstance(s, Tensor) and s.grad_fn is None:  # an array saved as a constant by _convert_saved
+                    found.append((s._data, ("saved", k)))
+                elif isinstance(s, np.ndarray):
+                    found.append((s, ("saved", k)))
+        for arr, path in found:
+            if id(arr) in self.values or id(arr) in self.state_owner or arr.size == 0:
+                continue
+            v = self.graph.new_value(arr.shape, arr.dtype, "node", producer=node)
+            node.aux.append((v, path))
+            self.values[id(arr)] = v
+            self.keep.append(arr)
 
     def on_inplace(self, kernel, target, args):
         if self.suspended:
@@ -157,6 +191,33 @@ class Tracer:
             return True, optimizer.step()
         finally:
             self.suspended -= 1
+
+    def on_backward(self, ctx, grads, in_grads):
+        """A backward that computed gradients in NumPy directly (a fused kernel, e.g. the LSTM's) is recorded as
+        one node that calls it again on the forward node's context; ordinary backwards were traced op by op."""
+        if self.suspended:
+            return
+        slots = tuple(None if x is None else self.value_of(x) for x in grads)  # (the root grad is a constant)
+        unknown = [i for i, gi in enumerate(in_grads) if gi is not None and id(gi._data) not in self.values
+                   and id(gi._data) not in self.state_owner]
+        if not unknown:
+            return
+        fwd = self.node_of_ctx.get(id(ctx))
+        if fwd is None:
+            self.breaks.append((f"{ctx.name()} computes gradients outside ember ops and has no traced forward",
+                                _user_site()))
+            return
+        g = self.graph
+        node = Node("backward", type(ctx), [v for v in slots if v is not None],
+                    {"grads": slots, "picks": tuple(unknown), "_deps": [fwd.outputs[0]]}, [], target=fwd)
+        fwd.params = dict(fwd.params, _has_backward_call=True)
+        for i in unknown:
+            arr = in_grads[i]._data
+            v = g.new_value(arr.shape, arr.dtype, "node", producer=node)
+            node.outputs.append(v)
+            self.values[id(arr)] = v
+            self.keep.append(arr)
+        g.nodes.append(node)
 
     def on_module_call(self, module):
         self.modules[id(module)] = module

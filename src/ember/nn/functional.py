@@ -7,7 +7,7 @@ compositions (glu, prelu, rrelu, lp_pool, max_unpool).
 from ..ops import activation as _act
 from ..ops.activation import (gelu, hardshrink, logsigmoid, softplus, softshrink, softsign,  # noqa: F401
                               tanhshrink)
-from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
+from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: F401
 from ..ops.elementwise import _t, sigmoid, tanh, where  # noqa: F401
 from ..ops.inplace import apply_inplace as _apply_inplace
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,  # noqa: F401
@@ -213,7 +213,7 @@ def _max_unpool(x, indices, kernel_size, stride, padding, output_size, nd, op):
     lead = x._data.shape[:-nd]
     batched = x._data.ndim == nd + 2
     x4 = x if batched else reshape(x, (1,) + x._data.shape)
-    idx = indices._data if batched else indices._data[None]
+    idx = (indices if batched else reshape(indices, (1,) + indices._data.shape))._data  # an op's output when traced
     plane = 1
     for v in out:
         plane *= v

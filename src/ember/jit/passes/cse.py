@@ -15,7 +15,8 @@ def run(graph):
             seen.clear()
             kept.append(n)
             continue
-        if n.kind != "op" or is_random(n) or any(id(o) in mutated for o in n.outputs):
+        if n.kind != "op" or is_random(n) or n.aux or "_has_backward_call" in n.params \
+                or any(id(o) in mutated for o in n.outputs):
             kept.append(n)
             continue
         key = (n.op, tuple(id(v) for v in n.inputs), params_key(n.params))

@@ -15,7 +15,7 @@ def run(graph):
             overwritten.add(id(n.target))
         elif n.kind == "call":
             overwritten.clear()
-        needed = n.has_effect() or is_random(n) or any(id(o) in live for o in n.outputs)
+        needed = n.has_effect() or is_random(n) or any(id(o) in live for o in n.all_outputs())
         if not needed:
             continue
         kept.append(n)

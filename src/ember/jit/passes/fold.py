@@ -22,7 +22,10 @@ def run(graph):
     kept = []
     for n in graph.nodes:
         n.inputs = [mapping.get(id(v), v) for v in n.inputs]
-        if n.kind != "op":
+        if n.kind != "op" or n.aux or "_has_backward_call" in n.params:
+            if n.kind == "op":
+                for o in n.outputs:
+                    producer[id(o)] = n
             kept.append(n)
             continue
         out = n.outputs[0] if len(n.outputs) == 1 else None

@@ -25,7 +25,7 @@ def run(graph):
     chains = {}  # id(node) -> fused expr node that now stands in for it
     absorbed = set()  # ids of nodes already taken into a chain as its new tail
     for n in list(graph.nodes):
-        if n.kind != "op" or n.op.__name__ not in HEADS or len(n.outputs) != 1:
+        if n.kind != "op" or n.op.__name__ not in HEADS or len(n.outputs) != 1 or "_has_backward_call" in n.params:
             continue
         head = chains.get(id(n))
         v = n.outputs[0]
@@ -33,7 +33,8 @@ def run(graph):
         if len(us) != 1 or id(v) in escaping or id(v) in mutated:
             continue
         u = us[0]
-        if u.kind != "op" or u.op.__name__ not in UFUNC or u.inputs.count(v) != 1 or id(u) in absorbed:
+        if u.kind != "op" or u.op.__name__ not in UFUNC or u.inputs.count(v) != 1 or id(u) in absorbed \
+                or "_has_backward_call" in u.params:
             continue
         out = u.outputs[0]
         if out.shape != v.shape or out.dtype != v.dtype:

@@ -58,8 +58,9 @@ def _produces_into_out(n):
         return False
     if n.kind == "expr":
         return True
-    return n.kind == "op" and n.op.__name__ in HEADS
+    return n.kind == "op" and n.op.__name__ in HEADS and "_has_backward_call" not in n.params
 
 
 def _safe_reader(u):
-    return u.kind == "expr" or (u.kind == "op" and not getattr(u.op, "is_view", False))
+    # an op that leaves arrays on its ctx (aux) might keep a view of its input there
+    return u.kind == "expr" or (u.kind == "op" and not getattr(u.op, "is_view", False) and not u.aux)
