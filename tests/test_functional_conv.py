@@ -57,6 +57,10 @@ CASES = [
     ("convT1d_basic", lambda m, x, w, b: m.F.conv_transpose1d(x, w, b, stride=2, padding=1, output_padding=1),
      [(2, 3, 6), (3, 4, 3), (4,)]),
     ("convT1d_groups", lambda m, x, w: m.F.conv_transpose1d(x, w, groups=3, dilation=2), [(2, 6, 5), (6, 1, 3)]),
+    ("unfold", lambda m, x: m.F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), [(2, 3, 6, 7)]),
+    ("unfold_unbatched", lambda m, x: m.F.unfold(x, 2), [(3, 4, 5)]),
+    ("fold", lambda m, c: m.F.fold(c, (5, 6), (2, 3), dilation=(2, 1), padding=(1, 0), stride=(1, 2)), [(2, 12, 10)]),
+    ("fold_unbatched", lambda m, c: m.F.fold(c, 4, 2, stride=2), [(8, 4)]),
 ]
 
 
@@ -79,6 +83,8 @@ GRADCHECK = [  # small float64 problems for the numerical check
     ("convT2d_all", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=(2, 1), padding=(1, 0), output_padding=(1, 0),
                                                        groups=2), [(1, 2, 3, 2), (2, 2, 2, 3), (4,)]),
     ("convT1d", lambda x, w: F.conv_transpose1d(x, w, stride=3, dilation=2, output_padding=1), [(2, 2, 3), (2, 1, 2)]),
+    ("unfold", lambda x: F.unfold(x, 2, padding=1, stride=2), [(1, 2, 3, 4)]),
+    ("fold", lambda c: F.fold(c, (3, 4), 2, padding=1, stride=1), [(1, 8, 20)]),
 ]
 
 
@@ -202,6 +208,10 @@ ERRORS = [
     ("convT_output_padding", "conv_transpose2d",
      lambda m: m.F.conv_transpose2d(m.t.tensor(_t(2, 3, 8, 8)), m.t.tensor(_t(3, 4, 3, 3)), stride=2,
                                     output_padding=2), RuntimeError),
+    ("unfold_dims", "unfold", lambda m: m.F.unfold(m.t.tensor(_t(2, 3)), 2), IndexError),
+    ("unfold_5d", "unfold", lambda m: m.F.unfold(m.t.tensor(_t(1, 2, 3, 4, 5)), 2), RuntimeError),
+    ("fold_blocks", "fold", lambda m: m.F.fold(m.t.tensor(_t(1, 8, 5)), (3, 4), 2), RuntimeError),
+    ("fold_divisible", "fold", lambda m: m.F.fold(m.t.tensor(_t(1, 7, 6)), (3, 4), 2), RuntimeError),
     ("convT_padding_string", "conv_transpose2d",
      lambda m: m.F.conv_transpose2d(m.t.tensor(_t(2, 3, 8, 8)), m.t.tensor(_t(3, 4, 3, 3)), padding="same"),
      TypeError),

@@ -7,7 +7,6 @@ from ._dtype import (bool_ as bool, double, dtype, finfo, float, float16, float3
                      set_default_dtype, short, uint8)
 from ._tensor import Size, Tensor, as_tensor, device, from_numpy, is_tensor, tensor
 from . import autograd
-from . import optim
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
@@ -53,17 +52,26 @@ def compile(fn=None, **kwargs):  # noqa: A001
     return _compile(fn, **kwargs)
 
 
-# io and utils are sibling layers above core; the top-level package re-exports their torch-named entry points.
-from .io import load, save  # noqa: E402
-from . import utils  # noqa: E402
-from . import nn  # noqa: E402
+def save(obj, f, **kwargs):
+    """Save tensors, state_dicts and nested containers of them to a safetensors file (see ember.io)."""
+    from .io import save as _save
 
-__all__ += ["load", "save", "utils", "nn"]
+    return _save(obj, f, **kwargs)
 
 
-# The Keras API (``import ember as tf; tf.keras``) and the tools are imported on first use, so ``import ember``
-# stays fast.
-_LAZY = {"keras": "keras", "tools": "tools", "summary": "tools"}
+def load(f, map_location=None, weights_only=True, **kwargs):
+    """Load what ember.save wrote; never executes code (see ember.io)."""
+    from .io import load as _load
+
+    return _load(f, map_location=map_location, weights_only=weights_only, **kwargs)
+
+
+__all__ += ["load", "save", "compile"]
+
+# The layers above core (nn, optim, utils.data, io, jit, Keras, tools, datasets) are imported on first use
+# (``ember.nn``, ``import ember.nn``, ``from ember import nn`` all work), so ``import ember`` loads only the core.
+_LAZY = {"nn": "nn", "optim": "optim", "utils": "utils", "io": "io", "jit": "jit", "keras": "keras",
+         "tools": "tools", "summary": "tools", "datasets": "datasets", "transforms": "transforms"}
 
 
 def __getattr__(name):

@@ -1,4 +1,4 @@
-"""The ``ember`` command line: ``ember --version``, ``ember info``.
+"""The ``ember`` command line: ``ember --version``, ``ember info``, ``ember demo [--api keras]``.
 
 Each command parses its arguments and calls into the library; new commands add a subparser and a ``_cmd_*``
 function here.
@@ -72,6 +72,18 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_demo(args) -> int:
+    from ember.tools import demo as nn_demo
+
+    if args.api == "keras":
+        from ember.keras import demo
+    else:
+        demo = nn_demo
+    result = demo.run(out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                      progress=not args.no_progress)
+    return nn_demo.report(result, args.api)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import ember
 
@@ -83,6 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Print ember's and NumPy's versions, whether the malloc tuning "
                                            "was applied at import, and the BLAS/thread settings.")
     info.set_defaults(run=_cmd_info)
+    demo = commands.add_parser(
+        "demo", help="train a small CNN on the offline 8x8 digits and write curves, TensorBoard logs, a checkpoint",
+        description="Train a small convolutional network on the 8x8 handwritten digits bundled with "
+                    "scikit-learn (no download): prints the model summary and progress, reports the test "
+                    "accuracy, and writes curves.png, tensorboard/ and a checkpoint to the output folder.")
+    demo.add_argument("--api", choices=("nn", "keras"), default="nn",
+                      help="PyTorch-style ember.nn (default) or ember.keras")
+    demo.add_argument("--out", default="ember-demo", metavar="DIR", help="output folder (default: ./ember-demo)")
+    demo.add_argument("--epochs", type=int, default=20, help="training epochs (default: 20)")
+    demo.add_argument("--batch-size", type=int, default=32, help="batch size (default: 32)")
+    demo.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate, cosine-annealed (default: 3e-3)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
+    demo.set_defaults(run=_cmd_demo)
     from .tools import bench as _bench
 
     bench = commands.add_parser("bench", help="benchmark training steps against torch, torch.compile and jax",

@@ -75,7 +75,7 @@ def compare(em, th, x, hx=None, dtype=np.float32, train=True, call=None):
     return out_e, out_t
 
 
-T, B, I, H = 5, 3, 4, 6
+T, B, I, H = 5, 3, 4, 6  # noqa: E741  (steps, batch, input, hidden)
 
 # (id, class, constructor kwargs, input shape, initial state)
 LAYER_CASES = [
@@ -134,6 +134,20 @@ def test_dropout_in_training_is_random_and_scaled():
     c = em(x)[0]
     assert not np.allclose(a.detach().numpy(), b.detach().numpy())
     assert not np.allclose(a.detach().numpy(), c.detach().numpy())
+
+
+@pytest.mark.parametrize("background", [True, False])
+@pytest.mark.parametrize("only_last_state", [False, True])
+def test_long_lstm_with_background_work_matches_torch(monkeypatch, background, only_last_state):
+    # 20 steps x batch 32 x hidden 64: long and wide enough for the worker thread to take the backward factors
+    # and the weight gradients; the inline path must give the same numbers
+    from ember.ops._recurrent_common import _Background, _use_background
+
+    monkeypatch.setattr(_Background, "enabled", background and _Background.enabled)
+    assert _use_background([(0, 32)] * 20, 64)
+    em, th = twins("LSTM", 8, 64, num_layers=2, bidirectional=True)
+    call = (lambda m, x, h: m(x)[1][0]) if only_last_state else None
+    compare(em, th, R(20, 32, 8), (R(4, 32, 64), R(4, 32, 64)), call=call)
 
 
 def test_float64_lstm_is_tight():

@@ -82,6 +82,7 @@ class Optimizer:
     """Base of the Keras optimizers: Keras's arguments, an ember.optim optimizer underneath."""
 
     _defaults = {}
+    _decay_in_optimizer = False  # True when the ember.optim optimizer applies the (decoupled) weight decay
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  name=None, **kwargs):
@@ -155,7 +156,7 @@ class Optimizer:
             self.learning_rate = self._schedule(self.iterations)
         params = [p for p in self._variables if p.grad is not None]
         self._clip(params)
-        if self.weight_decay:
+        if self.weight_decay and not self._decay_in_optimizer:
             with no_grad():
                 for p in params:
                     p.mul_(1.0 - self.learning_rate * self.weight_decay)
@@ -220,11 +221,17 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Keras AdamW: Adam with decoupled weight decay 0.004."""
+    """Keras AdamW: Adam with decoupled weight decay 0.004 (``w -= lr * weight_decay * w`` before each update)."""
+
+    _decay_in_optimizer = True
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, **kwargs):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay, **kwargs)
+
+    def _make(self, params, lr):
+        return optim.AdamW(params, lr=lr, betas=(self.beta_1, self.beta_2), eps=self.epsilon,
+                           weight_decay=self.weight_decay or 0.0, amsgrad=self.amsgrad)
 
 
 class RMSprop(Optimizer):

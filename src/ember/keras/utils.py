@@ -6,7 +6,28 @@ import time
 
 import numpy as np
 
-__all__ = ["Progbar", "to_categorical", "normalize", "set_random_seed"]
+__all__ = ["Progbar", "PyDataset", "Sequence", "to_categorical", "normalize", "set_random_seed"]
+
+
+class PyDataset:
+    """Base class for batch datasets given to fit/evaluate/predict: ``__len__`` is the number of batches,
+    ``__getitem__(i)`` returns batch i as ``x`` or ``(x, y[, sample_weight])``, and ``on_epoch_end`` runs after
+    each epoch (e.g. to reshuffle or re-augment)."""
+
+    def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
+        self.workers, self.use_multiprocessing, self.max_queue_size = workers, use_multiprocessing, max_queue_size
+
+    def __len__(self):
+        raise NotImplementedError
+
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+    def on_epoch_end(self):
+        pass
+
+
+Sequence = PyDataset
 
 
 def set_random_seed(seed):

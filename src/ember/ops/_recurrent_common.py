@@ -8,7 +8,51 @@ import threading
 import numpy as np
 
 from ..autograd.function import Op
-from .._tensor import _make  # noqa: F401
+from .._tensor import _make
+
+
+# ---- BLAS threads ---------------------------------------------------------------------------------------------
+class _BlasThreads:
+    """Per-thread OpenBLAS thread count (``openblas_set_num_threads_local``, OpenBLAS >= 0.3.27).
+
+    The recurrence runs one small GEMM per step; letting OpenBLAS split those across threads costs more in
+    hand-offs than it saves, and collapses when another process holds a core. The fused layers run their loop
+    on one BLAS thread and give the second core to the background worker instead. A no-op when the BLAS is not
+    OpenBLAS or lacks the function.
+    """
+
+    setters = None
+
+    @classmethod
+    def _find(cls):
+        import ctypes
+
+        setters = []
+        try:
+            with open("/proc/self/maps") as maps:
+                paths = sorted({line.split()[-1] for line in maps if "openblas" in line and ".so" in line})
+        except OSError:
+            paths = []
+        for path in paths:
+            try:
+                fn = getattr(ctypes.CDLL(path), "openblas_set_num_threads_local")
+            except (OSError, AttributeError):
+                continue
+            fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
+            setters.append(fn)
+        cls.setters = setters
+
+    @classmethod
+    def set_local(cls, n):
+        """Set this thread's BLAS thread count; returns the previous counts (for ``restore``)."""
+        if cls.setters is None:
+            cls._find()
+        return [fn(n) for fn in cls.setters]
+
+    @classmethod
+    def restore(cls, previous):
+        for fn, n in zip(cls.setters or (), previous):
+            fn(n)
 
 
 # ---- background worker ------------------------------------------------------------------------------------
@@ -30,7 +74,8 @@ class _Background:
                 if cls.pool is None:
                     from concurrent.futures import ThreadPoolExecutor
 
-                    cls.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ember-rnn")
+                    cls.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ember-rnn",
+                                                  initializer=_BlasThreads.set_local, initargs=(1,))
         return cls.pool.submit(fn, *args)
 
     @staticmethod
@@ -69,7 +114,8 @@ def _chunks(steps):
 def _sigmoid_(x):
     """In place 1 / (1 + exp(-x)) (exp may overflow to inf for very negative x, giving the right 0)."""
     np.negative(x, out=x)
-    np.exp(x, out=x)
+    with np.errstate(over="ignore"):
+        np.exp(x, out=x)
     x += 1
     np.reciprocal(x, out=x)
 
@@ -114,7 +160,6 @@ class _RecurrentLayer(Op):
             out.append(_make(dgates.sum(0)) if need[k + 2] else None)
             out.append(_make(dhh.sum(0)) if need[k + 3] else None)
         return out
-
 
 
 def _gate_rows(w, order):

@@ -3,8 +3,8 @@ import numpy as np
 
 from ..autograd.grad_mode import _State
 from .._tensor import _make
-from ._recurrent_common import (_Background, _RecurrentLayer, _chunks, _final_rows, _gate_rows, _prev_state,
-                                _state_grad, _steps, _use_background)
+from ._recurrent_common import (_Background, _BlasThreads, _RecurrentLayer, _chunks, _final_rows, _gate_rows,
+                                _prev_state, _state_grad, _steps, _use_background)
 
 # Internal gate order o, i, f, g (torch's chunks are i, f, g, o): the three sigmoid gates are contiguous
 # (0:3) for the forward, and the three gates driven by dc (1:4) are contiguous for the backward.
@@ -106,31 +106,35 @@ class LSTMLayer(_RecurrentLayer):
             chunk_ends = {k + len(group) - 1: (k, group, r0, r1) for k, group, r0, r1 in _chunks(steps)}
             futures = []
         prev = None
-        with np.errstate(over="ignore"):
-            for k, (s, b) in enumerate(steps):
-                e = s + b
-                g = np.matmul(z[s:e], wt, out=pre[:b])
-                sig = acts[:3, s:e]
-                np.exp(g.reshape(b, 4, hidden)[:, :3].transpose(1, 0, 2), out=sig)
-                sig += 1
-                np.reciprocal(sig, out=sig)
-                np.tanh(g[:, h3:], out=acts[3, s:e])
-                cp = _prev_state(cs, prev, s, b, c0, ctmp)
-                ct = cs[s:e]
-                np.multiply(acts[2, s:e], cp, out=ct)
-                ct += np.multiply(acts[1, s:e], acts[3, s:e], out=ig[:b])
-                np.tanh(ct, out=tanh_c[s:e])
-                np.multiply(acts[0, s:e], tanh_c[s:e], out=out[s:e])
-                if k + 1 < len(steps):
-                    ns, nb = steps[k + 1]
-                    m = min(b, nb)
-                    z[ns:ns + m, :hidden] = out[s:s + m]
-                prev = (s, b)
-                if k in chunk_ends:
-                    k0, group, r0, r1 = chunk_ends[k]
-                    before = steps[k0 - 1] if k0 else None
-                    futures.append(_Background.submit(_lstm_factors, acts, tanh_c, cs, c0, group, before, r0, r1,
-                                                      *factors))
+        blas = _BlasThreads.set_local(1)
+        try:
+            with np.errstate(over="ignore"):
+                for k, (s, b) in enumerate(steps):
+                    e = s + b
+                    g = np.matmul(z[s:e], wt, out=pre[:b])
+                    sig = acts[:3, s:e]
+                    np.exp(g.reshape(b, 4, hidden)[:, :3].transpose(1, 0, 2), out=sig)
+                    sig += 1
+                    np.reciprocal(sig, out=sig)
+                    np.tanh(g[:, h3:], out=acts[3, s:e])
+                    cp = _prev_state(cs, prev, s, b, c0, ctmp)
+                    ct = cs[s:e]
+                    np.multiply(acts[2, s:e], cp, out=ct)
+                    ct += np.multiply(acts[1, s:e], acts[3, s:e], out=ig[:b])
+                    np.tanh(ct, out=tanh_c[s:e])
+                    np.multiply(acts[0, s:e], tanh_c[s:e], out=out[s:e])
+                    if k + 1 < len(steps):
+                        ns, nb = steps[k + 1]
+                        m = min(b, nb)
+                        z[ns:ns + m, :hidden] = out[s:s + m]
+                    prev = (s, b)
+                    if k in chunk_ends:
+                        k0, group, r0, r1 = chunk_ends[k]
+                        before = steps[k0 - 1] if k0 else None
+                        futures.append(_Background.submit(_lstm_factors, acts, tanh_c, cs, c0, group, before, r0, r1,
+                                                          *factors))
+        finally:
+            _BlasThreads.restore(blas)
         h_n = _final_rows(steps, out, np.empty_like(h0))
         c_n = _final_rows(steps, cs, np.empty_like(c0))
         if record:
@@ -176,25 +180,35 @@ class LSTMLayer(_RecurrentLayer):
         dout = None if d_out is None else d_out._data
         dh_t = np.empty_like(dh)
         dc_t = np.empty_like(dc)
-        for k, (s, b) in enumerate(reversed(steps)):
-            e = s + b
-            dht, dct = dh_t[:b], dc_t[:b]
-            if dout is not None:
-                np.add(dh[:b], dout[s:e], out=dht)
-            else:
-                dht[...] = dh[:b]
-            np.multiply(dht, dc_from_h[s:e], out=dct)
-            dct += dc[:b]
-            np.multiply(dct[:, None, :], ifg[s:e], out=dgates3[s:e, 1:])
-            np.multiply(dht, do_from_h[s:e], out=dgates3[s:e, 0])
-            np.multiply(dct, f[s:e], out=dc[:b])
-            np.matmul(dgates[s:e], w_hh_int, out=dh[:b])
-            if k in chunk_ends:
-                r0, r1 = chunk_ends[k]
-                futures.append(_Background.submit(_weight_grad_task, dgates, z, w_ih_int, dx, dw, r0, r1))
-        if not background:
+        blas = _BlasThreads.set_local(1)
+        try:
+            for k, (s, b) in enumerate(reversed(steps)):
+                e = s + b
+                dht, dct = dh_t[:b], dc_t[:b]
+                if dout is not None:
+                    np.add(dh[:b], dout[s:e], out=dht)
+                else:
+                    dht[...] = dh[:b]
+                np.multiply(dht, dc_from_h[s:e], out=dct)
+                dct += dc[:b]
+                np.multiply(dct[:, None, :], ifg[s:e], out=dgates3[s:e, 1:])
+                np.multiply(dht, do_from_h[s:e], out=dgates3[s:e, 0])
+                np.multiply(dct, f[s:e], out=dc[:b])
+                np.matmul(dgates[s:e], w_hh_int, out=dh[:b])
+                if k in chunk_ends and k + 1 < len(steps):  # the last chunk runs here, beside the worker
+                    r0, r1 = chunk_ends[k]
+                    futures.append(_Background.submit(_weight_grad_task, dgates, z, w_ih_int, dx, dw, r0, r1))
+        finally:
+            _BlasThreads.restore(blas)
+        if background:
+            r0, r1 = chunk_ends[len(steps) - 1]
+            last_dw = None if dw is None else np.zeros_like(dw)
+            _weight_grad_task(dgates, z, w_ih_int, dx, last_dw, r0, r1)
+            _Background.wait(futures)
+            if dw is not None:
+                dw += last_dw
+        else:
             _weight_grad_task(dgates, z, w_ih_int, dx, dw, 0, n)
-        _Background.wait(futures)
         grads = [_make(dx) if need[0] else None, _make(dh) if need[1] else None, _make(dc) if need[2] else None,
                  None, None]
         if ctx.has_bias:

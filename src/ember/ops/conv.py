@@ -4,7 +4,10 @@ Internal layout: im2col builds ``cols`` of shape (groups, C/g * kH * kW, N * oH 
 of the (padded) input, so the forward is one batched-over-groups GEMM ``W (g, O/g, C/g*kH*kW) @ cols`` and the
 weight gradient is one GEMM against the same ``cols`` (kept from the forward when the weight needs a gradient).
 The input gradient is the transposed product ``W^T @ g`` scattered back by col2im (a sum over kernel offsets of
-strided slices). 1-D convolutions run as 2-D ones with a height of 1.
+strided slices), or, for stride 1 when it is cheaper, the convolution of g with the flipped, transposed weight
+(im2col of g and one GEMM). The forward GEMM writes (N, O, oH*oW) directly (one GEMM per sample over a strided
+view of cols) when the spatial size is large enough, else one big GEMM and a transpose. 1-D convolutions run as
+2-D ones with a height of 1.
 
 Three ops close under differentiation: ``Convolution`` (y = B(x, w)), ``ConvolutionTranspose`` (its adjoint in x,
 also the forward of conv_transpose) and ``ConvolutionWeightGrad`` (its adjoint in w); each one's backward is
@@ -168,8 +171,10 @@ class Convolution(Op):
     def backward(ctx, g):
         x, w, cols = ctx.saved_tensors
         gm, edges = ctx.geom, ctx.next_edges
-        # both adjoints may read g regrouped as (groups, o/g, n*oh*ow): build it once
-        shared = edges[0] is not None and edges[1] is not None and _flipped_geom(gm) is None
+        # both adjoints may read g regrouped as (groups, o/g, n*oh*ow): build it once (not while compile mode
+        # traces: that array is no op's output, so a traced graph would keep it as a stale constant)
+        shared = edges[0] is not None and edges[1] is not None and _flipped_geom(gm) is None \
+            and _Hooks.on_apply is None
         g_t = _grad_by_group(g._data, gm) if shared else None
         gx = ConvolutionTranspose.apply(g, w, geom=gm, g_t=g_t) if edges[0] is not None else None
         gw = None
@@ -399,3 +404,82 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """Transposed 2-D convolution (the gradient of conv2d w.r.t. its input), weight (C_in, C_out/groups, kH, kW)."""
     return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
                              "conv_transpose2d")
+
+
+# ---- unfold / fold (im2col and col2im as user ops) ----------------------------------------------------------------
+class Unfold(Op):
+    """x (n, c, h, w) -> sliding blocks (n, c*kh*kw, L); its adjoint is Fold."""
+
+    def forward(ctx, x, geom):
+        ctx.geom = geom
+        cols = _im2col(x, geom).reshape(-1, geom.n, geom.oh * geom.ow)  # (c*kh*kw, n, L)
+        return np.ascontiguousarray(cols.transpose(1, 0, 2))
+
+    def backward(ctx, g):
+        return Fold.apply(g, geom=ctx.geom)
+
+
+class Fold(Op):
+    """Sliding blocks (n, c*kh*kw, L) summed back into (n, c, h, w); its adjoint is Unfold."""
+
+    def forward(ctx, cols, geom):
+        ctx.geom = geom
+        return _col2im(np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(1, -1, geom.n * geom.oh * geom.ow), geom)
+
+    def backward(ctx, g):
+        return Unfold.apply(g, geom=ctx.geom)
+
+
+def _block_geom(shape_nchw, kernel_size, dilation, padding, stride, op):
+    k = _ntuple(kernel_size, 2, "kernel_size", op)
+    d = _ntuple(dilation, 2, "dilation", op)
+    p = _ntuple(padding, 2, "padding", op)
+    s = _ntuple(stride, 2, "stride", op)
+    if min(k) <= 0 or min(s) <= 0 or min(d) <= 0 or min(p) < 0:
+        raise RuntimeError(f"{op}: kernel_size, stride and dilation must be positive and padding non-negative, got "
+                           f"kernel_size={list(k)}, stride={list(s)}, dilation={list(d)}, padding={list(p)}")
+    n, c = shape_nchw[:2]
+    gm = ConvGeom(shape_nchw, (1, c) + k, s, d, tuple((v, v) for v in p), 1)
+    if gm.oh < 1 or gm.ow < 1:
+        raise RuntimeError(f"{op}: Given input with spatial size {list(shape_nchw[2:])}, kernel_size={list(k)}, "
+                           f"dilation={list(d)}, padding={list(p)}, calculated shape of the array of sliding "
+                           f"blocks as [{gm.oh}, {gm.ow}], but its components must be at least one.")
+    return gm
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+    """Extract sliding local blocks: (N, C, H, W) -> (N, C*kH*kW, L) (torch.nn.functional.unfold)."""
+    x = input
+    if x._data.ndim not in (3, 4):
+        exc = IndexError if x._data.ndim < 3 else RuntimeError  # torch's types
+        raise exc(f"unfold: Expected 3D or 4D (batch mode) tensor for input, but got input of size "
+                  f"{list(x._data.shape)}")
+    unbatched = x._data.ndim == 3
+    x4 = reshape(x, (1,) + x._data.shape) if unbatched else x
+    gm = _block_geom(x4._data.shape, kernel_size, dilation, padding, stride, "unfold")
+    y = Unfold.apply(x4, geom=gm)
+    return reshape(y, y._data.shape[1:]) if unbatched else y
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+    """Sum sliding local blocks (N, C*kH*kW, L) into (N, C, *output_size) (torch.nn.functional.fold)."""
+    cols = input
+    if cols._data.ndim not in (2, 3):
+        raise RuntimeError(f"fold: Expected 2D or 3D (batch mode) tensor for input, but got input of size "
+                           f"{list(cols._data.shape)}")
+    unbatched = cols._data.ndim == 2
+    c3 = reshape(cols, (1,) + cols._data.shape) if unbatched else cols
+    n, ckk, blocks = c3._data.shape
+    k = _ntuple(kernel_size, 2, "kernel_size", "fold")
+    if ckk % (k[0] * k[1]):
+        raise RuntimeError(f"fold: Expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={ckk} and kernel_size={list(k)}")
+    size = _ntuple(output_size, 2, "output_size", "fold")
+    gm = _block_geom((n, ckk // (k[0] * k[1])) + size, k, dilation, padding, stride, "fold")
+    if gm.oh * gm.ow != blocks:
+        raise RuntimeError(f"fold: Given output_size={list(size)}, kernel_size={list(k)}, dilation={dilation}, "
+                           f"padding={padding}, stride={stride}, expected size of input's dimension 2 to match the "
+                           f"calculated number of sliding blocks {gm.oh} * {gm.ow} = {gm.oh * gm.ow}, but got "
+                           f"input.size(2)={blocks}.")
+    y = Fold.apply(c3, geom=gm)
+    return reshape(y, y._data.shape[1:]) if unbatched else y

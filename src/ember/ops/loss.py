@@ -11,8 +11,9 @@ import numpy as np
 from ..autograd.function import Op
 from .._tensor import Tensor, _make
 from .activation import log_softmax, softplus
-from .elementwise import (_t, abs as abs_, add, clamp, div, eq, exp, log, log1p, lt, maximum, minimum, mul, neg,
-                          sigmoid, sqrt, sub, where)
+from .elementwise import (_t, abs as abs_, add, clamp, div, eq, exp, gt, log, log1p, lt, maximum, minimum, mul,
+                          neg, sigmoid, sqrt, sub, where)
+from .indexing import getitem
 from .normalization import pairwise_distance
 from .reduction import mean, sum_
 from .shape import expand, reshape
@@ -127,7 +128,6 @@ class NllLoss(Op):
         picked = np.take_along_axis(logp, np.expand_dims(t, cdim), axis=cdim).squeeze(cdim)
         w = valid.astype(logp.dtype) if weight is None else np.where(valid, weight[t], logp.dtype.type(0))
         losses = -(picked * w)
-        scale = None
         if reduction == "none":
             out = losses
         else:
@@ -136,7 +136,6 @@ class NllLoss(Op):
                 denom = w.sum(dtype=logp.dtype)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     out = np.asarray(total / denom, dtype=logp.dtype)
-                scale = denom
             else:
                 out = np.asarray(total, dtype=logp.dtype)
         ctx.cdim, ctx.shape, ctx.reduction = cdim, logp.shape, reduction
@@ -244,12 +243,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     wshape = (c,) + (1,) * (nd - cdim - 1)
     weighted = logp if weight is None else mul(logp, reshape(weight, wshape))
     smooth = neg(sum_(weighted, dim=cdim))
-    ignored = _make(target._data == ignore_index)
+    ignored = eq(target, ignore_index)  # ops, not arrays read here, so compile mode sees each step's target
     smooth = where(ignored, _t(0, smooth), smooth)
     if reduction == "mean":
-        keep = target._data[target._data != ignore_index]
-        denom = float(keep.size) if weight is None else weight._data[keep.astype(np.intp)].sum()
-        smooth = div(sum_(smooth), _t(denom, smooth))
+        if weight is None:
+            counted = where(ignored, _t(0, smooth), _t(1, smooth))
+        else:
+            counted = where(ignored, _t(0, smooth), getitem(weight, where(ignored, _t(0, target), target)))
+        smooth = div(sum_(smooth), sum_(counted))
     elif reduction == "sum":
         smooth = sum_(smooth)
     return add(mul(loss, 1 - label_smoothing), mul(smooth, label_smoothing / c))
@@ -382,8 +383,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = mul(exp(target), sub(target, input))
     else:
-        positive = _make(target._data > 0)
-        safe = where(positive, target, _t(1, target))
+        safe = where(gt(target, _t(0, target)), target, _t(1, target))
         loss = sub(mul(target, log(safe)), mul(target, input))
     if reduction == "batchmean":
         total = sum_(loss)
@@ -479,9 +479,9 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         loss = sub(input, mul(target, log(add(input, eps))))
     if full:
         t = target
-        stirling = add(sub(mul(t, log(where(_make(t._data > 0), t, _t(1, t)))), t),
+        stirling = add(sub(mul(t, log(where(gt(t, _t(0, t)), t, _t(1, t)))), t),
                        mul(log(mul(t, 2 * np.pi)), 0.5))
-        stirling = where(_make(t._data > 1), stirling, _t(0, stirling))
+        stirling = where(gt(t, _t(1, t)), stirling, _t(0, stirling))
         loss = add(loss, stirling)
     return _reduce(loss, reduction)
 
@@ -531,14 +531,14 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("multi_margin_loss: only p == 1 and p == 2 supported")
     x = input if input._data.ndim == 2 else reshape(input, (1, -1))
     c = x._data.shape[1]
-    t = target._data.reshape(-1).astype(np.intp)
-    onehot = _make(np.eye(c, dtype=bool)[t])
+    t = reshape(target, (-1, 1))
+    onehot = eq(t, _make(np.arange(c, dtype=target._data.dtype)))
     x_y = sum_(where(onehot, x, _t(0, x)), dim=1, keepdim=True)
     z = clamp(add(sub(x, expand(x_y, x._data.shape)), margin), min=0)
     if p == 2:
         z = mul(z, z)
     if weight is not None:
-        z = mul(z, reshape(_make(weight._data[t]), (-1, 1)))
+        z = mul(z, reshape(getitem(weight, reshape(target, (-1,))), (-1, 1)))
     z = where(onehot, _t(0, z), z)
     loss = div(sum_(z, dim=1), _t(c, z))
     if input._data.ndim < 2:

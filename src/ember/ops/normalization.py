@@ -11,7 +11,6 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..autograd.grad_mode import _State, no_grad
-from .._tensor import _make
 from .elementwise import _t, add, clamp, div, mul, rsqrt, sub
 from .reduction import mean, norm, sum_
 from .shape import expand, reshape, sum_to
@@ -130,13 +129,15 @@ def _check_size(t, name, c):
         raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
 
 
-def _update_running(running, batch_stat, momentum):
-    """running = (1 - momentum) * running + momentum * batch_stat, in place and unrecorded."""
+def _update_running(running, batch_stat, momentum, factor=1.0):
+    """running = (1 - momentum) * running + momentum * factor * batch_stat, in place and unrecorded.
+
+    ``batch_stat`` is a tensor (an op's output) and only ops touch it, so compile mode replays the update."""
     if running is None:
         return
     with no_grad():
-        stat = _make(batch_stat.reshape(running._data.shape).astype(running._data.dtype, copy=False))
-        running.mul_(1 - momentum).add_(stat * momentum)
+        stat = reshape(batch_stat, running._data.shape).to(running.dtype)
+        running.mul_(1 - momentum).add_(mul(stat, momentum * factor))
 
 
 def _affine_with_stats(x, mean_, var_, weight, bias, eps, shape):
@@ -173,9 +174,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     w = reshape(weight, shape_c) if weight is not None else None
     b = reshape(bias, shape_c) if bias is not None else None
     y, mu, var = _normalize(x, w, b, axes, eps)
-    _update_running(running_mean, mu._data, momentum)
-    if running_var is not None:
-        _update_running(running_var, var._data * (count / max(count - 1, 1)), momentum)
+    _update_running(running_mean, mu, momentum)
+    _update_running(running_var, var, momentum, count / max(count - 1, 1))  # unbiased, as torch
     return y
 
 
@@ -202,10 +202,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     w = reshape(weight, shape_c) if weight is not None else None
     b = reshape(bias, shape_c) if bias is not None else None
     y, mu, var = _normalize(x, w, b, tuple(range(2, nd)), eps)
-    _update_running(running_mean, mu._data.reshape(n, c).mean(axis=0), momentum)
-    if running_var is not None:
-        unbiased = var._data.reshape(n, c) * (spatial / (spatial - 1))
-        _update_running(running_var, unbiased.mean(axis=0), momentum)
+    if running_mean is not None or running_var is not None:
+        with no_grad():
+            _update_running(running_mean, mean(reshape(mu, (n, c)), dim=0), momentum)
+            _update_running(running_var, mean(reshape(var, (n, c)), dim=0), momentum, spatial / (spatial - 1))
     return y
 
 

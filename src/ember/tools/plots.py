@@ -24,6 +24,7 @@ def plot_history(history, path=None, metrics=None, title=None, dpi=100, figsize=
     epoch. Writes a PNG to ``path`` (if given) and returns the matplotlib Figure."""
     try:
         from matplotlib.figure import Figure  # a bare Figure renders with Agg and leaves pyplot's backend alone
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         raise ImportError("plot_history needs matplotlib: pip install matplotlib (or 'ember[tools]')") from None
     series = _series(history)
@@ -42,6 +43,7 @@ def plot_history(history, path=None, metrics=None, title=None, dpi=100, figsize=
                 epochs = range(1, len(series[key]) + 1)
                 ax.plot(epochs, series[key], style, marker="o", markersize=3, label=key)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(name)
         ax.grid(True, alpha=0.3)
         ax.legend()

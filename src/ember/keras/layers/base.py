@@ -407,8 +407,12 @@ class Layer(Module):
 
     def compute_output_shape(self, input_shape):
         """The output shape for inputs of ``input_shape``."""
-        spec = self.compute_output_spec(map_structure(lambda s: KerasTensor(s), _as_shape_structure(input_shape)))
-        return map_structure(lambda t: t.shape, spec)
+        shapes = _as_shape_structure(input_shape)
+        inputs = [KerasTensor(s) for s in shapes] if isinstance(shapes, list) else KerasTensor(shapes)
+        if not self.built:
+            self._maybe_build(shapes)
+        spec = self.compute_output_spec(inputs)
+        return spec.shape if isinstance(spec, KerasTensor) else [t.shape for t in flatten(spec)]
 
     # ---- symbolic connectivity -------------------------------------------------------------------------------
     @property

@@ -141,6 +141,24 @@ class ArrayData:
             yield self.take(idx)
 
 
+class IndexedData:
+    """Batches ``dataset[i]`` for i < len(dataset) (a keras.utils.PyDataset); ``on_epoch_end`` after each epoch."""
+
+    def __init__(self, dataset, steps=None):
+        self.dataset = dataset
+        n = len(dataset)
+        self.num_batches = n if steps is None else min(int(steps), n)
+
+    def __iter__(self):
+        for i in range(self.num_batches):
+            x, y, sw = unpack(self.dataset[i])
+            yield (map_structure(to_tensor, x), map_structure(to_tensor, y) if y is not None else None,
+                   to_tensor(sw) if sw is not None else None)
+        end = getattr(self.dataset, "on_epoch_end", None)
+        if end is not None:
+            end()
+
+
 class IterableData:
     """Batches from an iterable that yields x or (x, y[, sample_weight]); re-iterated each epoch."""
 
@@ -175,6 +193,8 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, cla
                          f"pairs); got y of type {type(y).__name__}")
     if class_weight is not None:
         raise ValueError("class_weight is only supported with array data")
+    if hasattr(x, "__getitem__") and hasattr(x, "__len__") and hasattr(x, "on_epoch_end"):
+        return IndexedData(x, steps)
     return IterableData(x, steps)
 
 

@@ -38,6 +38,40 @@ def _trace(inputs, outputs):
     return sorted(nodes, key=lambda n: n.id)
 
 
+def _layers_by_depth(inputs, outputs, nodes):
+    """Layers in Keras's order: deepest first (distance from the outputs), ties broken by the order in which a
+    depth-first walk from the outputs finishes them; input layers that feed nothing come first."""
+    node_ids = {id(n) for n in nodes}
+    finish, visited = [], set()
+
+    def walk(node):
+        if id(node) in visited:
+            return
+        visited.add(id(node))
+        for parent in node.parent_nodes:
+            if id(parent) in node_ids:
+                walk(parent)
+        finish.append(node)
+
+    for t in outputs:
+        layer, node_index, _ = t._keras_history
+        walk(layer._inbound_nodes[node_index])
+    depth = {}
+    for node in reversed(finish):  # outputs before their parents
+        d = depth.setdefault(id(node), 0)
+        for parent in node.parent_nodes:
+            if id(parent) in node_ids:
+                depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+    layer_depth, layer_index = {}, {}
+    for node in finish:
+        layer_index.setdefault(id(node.layer), len(layer_index))
+        layer_depth[id(node.layer)] = max(layer_depth.get(id(node.layer), 0), depth[id(node)])
+    layers = {id(n.layer): n.layer for n in finish}
+    ordered = sorted(layers.values(), key=lambda l: (-layer_depth[id(l)], layer_index[id(l)]))
+    unused = [t._keras_history[0] for t in inputs if id(t._keras_history[0]) not in layers]
+    return unused + ordered
+
+
 class Functional(Model):
     """``Model(inputs, outputs)``: inputs/outputs are KerasTensors (single, list or dict)."""
 
@@ -52,11 +86,7 @@ class Functional(Model):
                 raise ValueError(f"Model inputs must come from keras.Input(); {t.name} was made by layer "
                                  f"'{layer.name}'")
         self._nodes = _trace(self.inputs, self.outputs)
-        input_layers = [t._keras_history[0] for t in self.inputs]
-        ordered = list(input_layers)
-        for node in self._nodes:
-            if all(node.layer is not layer for layer in ordered):
-                ordered.append(node.layer)
+        ordered = _layers_by_depth(self.inputs, self.outputs, self._nodes)
         names = [layer.name for layer in ordered]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -82,6 +112,11 @@ class Functional(Model):
         return [t._keras_history[0].name for t in self.outputs]
 
     @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
     def input_names(self):
         return [t._keras_history[0].name for t in self.inputs]
 
@@ -96,7 +131,9 @@ class Functional(Model):
                 raise ValueError(f"Missing data for input(s) {missing} of model '{self.name}'; got keys "
                                  f"{sorted(inputs)}")
             return [inputs[k] for k in keys]
-        flat = list(inputs) if isinstance(inputs, (list, tuple)) and len(self.inputs) > 1 else [inputs]
+        several = isinstance(inputs, (list, tuple)) and (len(self.inputs) > 1 or (
+            inputs and all(hasattr(v, "shape") for v in inputs)))
+        flat = list(inputs) if several else [inputs]
         if len(flat) != len(self.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} input(s), but it received "
                              f"{len(flat)} input tensors.")

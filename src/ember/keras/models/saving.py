@@ -5,7 +5,8 @@ weights (through ember.io), so loading never runs code from the file.
 ``model.weights.safetensors`` (Keras's ``.keras`` layout with safetensors instead of HDF5). A path that is an
 existing directory or ends with a path separator gets the same three files inside it instead.
 ``model.save_weights(path)`` writes a single safetensors file (name suggestion: ``*.weights.safetensors``).
-Weights are stored under layer paths such as ``dense/kernel``. Sequential and functional models (and nested
+Weights are stored under positional layer paths such as ``dense/kernel``, ``dense_1/kernel`` (class name and
+repeat count within the parent, as Keras 3), so weights load into any instance of the same architecture. Sequential and functional models (and nested
 ones) are rebuilt from their config; a subclassed model or custom layer needs ``get_config`` and must be passed in
 ``custom_objects`` when loading, as in Keras.
 """
@@ -23,6 +24,7 @@ from ...io.atomic import atomic_write
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
+from ..backend import to_snake_case
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "layer_from_config"]
 
@@ -30,13 +32,35 @@ FORMAT = "ember.keras/1"
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.safetensors"
 
 
+def structural_weights(layer, prefix=""):
+    """(path, weight) pairs keyed by position, not by layer name: a sublayer is ``<class in snake_case>`` and
+    ``_1``, ``_2`` ... for repeats within its parent (as Keras 3 weight files), so two instances of one
+    architecture share paths even when their automatic layer names differ."""
+    names = {id(v): k for k, v in list(layer._parameters.items()) + list(layer._buffers.items()) if v is not None}
+    out, seen = [], set()
+    for w in layer._trainable_list + layer._non_trainable_list:
+        if id(w) not in seen:
+            seen.add(id(w))
+            out.append((prefix + names.get(id(w), "variable"), w))
+    counts = {}
+    for sub in layer._sublayers():
+        base = to_snake_case(type(sub).__name__)
+        n = counts.get(base, 0)
+        counts[base] = n + 1
+        for path, w in structural_weights(sub, f"{prefix}{base if n == 0 else f'{base}_{n}'}/"):
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append((path, w))
+    return out
+
+
 def _weights_blob(model):
-    tensors = {path: w.detach() for path, w in model._named_weights()}
+    tensors = {path: w.detach() for path, w in structural_weights(model)}
     return st.save(tensors, metadata={"format": FORMAT})
 
 
 def _assign(model, tensors, skip_mismatch, source):
-    named = model._named_weights()
+    named = structural_weights(model)
     expected = {path for path, _ in named}
     missing = sorted(expected - set(tensors))
     unexpected = sorted(set(tensors) - expected)
@@ -112,7 +136,7 @@ def _compile_config(model):
 
 def _config_json(model):
     config = {"class_name": _class_name(model), "config": model.get_config(),
-              "compile_config": _compile_config(model)}
+              "build_config": {"input_shape": model._build_input_shape}, "compile_config": _compile_config(model)}
     try:
         return json.dumps(config, indent=1, default=_json_default)
     except TypeError as e:
@@ -206,6 +230,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
                          "directory)")
     config = json.loads(_read_member(filepath, _CONFIG).decode())
     model = layer_from_config(config, custom_objects)
+    shape = (config.get("build_config") or {}).get("input_shape")
+    if not model.built and shape is not None:
+        model.build(tuple(shape) if shape and not isinstance(shape[0], list) else [tuple(s) for s in shape])
     if not model.built:
         raise ValueError(f"{filepath}: the model could not be built from its config (unknown input shape)")
     _assign(model, st.load(_read_member(filepath, _WEIGHTS)), False, filepath)

@@ -174,9 +174,9 @@ def summary_lines(model, line_length=None, positions=None, expand_nested=False, 
     opt = getattr(model, "optimizer", None)
     opt_count = opt_bytes = 0
     if getattr(model, "compiled", False) and opt is not None and opt.built:
-        # Keras counts its optimizer's iteration counter (int64) and learning rate (float32) as variables too
+        # Keras counts its optimizer's iteration counter and learning rate as two more 4-byte variables
         opt_count = _count(opt.variables) + 2
-        opt_bytes = _nbytes(opt.variables) + 12
+        opt_bytes = _nbytes(opt.variables) + 8
     lines.append(f" Total params: {total + opt_count:,} ({readable_size(total_bytes + opt_bytes)})")
     lines.append(f" Trainable params: {_count(trainable):,} ({readable_size(_nbytes(trainable))})")
     lines.append(f" Non-trainable params: {_count(non_trainable):,} ({readable_size(_nbytes(non_trainable))})")

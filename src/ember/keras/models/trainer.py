@@ -177,7 +177,8 @@ class Trainer:
         return self.get_metrics_result()
 
     def get_metrics_result(self):
-        return {m.name: float(m.result()) for m in self.metrics}
+        """The current value of every metric, keys in alphabetical order (as Keras 3 logs them)."""
+        return dict(sorted((m.name, float(m.result())) for m in self.metrics))
 
     def _batch_size_of(self, x):
         return len(flatten(x)[0])
@@ -278,9 +279,15 @@ class Trainer:
         return logs
 
     def _flatten_logs(self, logs, return_dict):
+        """Keras's order: loss, the per-output losses, then the compiled metrics (in compile order for one output,
+        alphabetically for several)."""
         if return_dict:
             return logs
-        values = [logs[m.name] for m in self.metrics if m.name in logs]
+        metrics = [m for group in (self._metric_objects or []) for m in group]
+        if len(self.output_names) > 1:
+            metrics = sorted(metrics, key=lambda m: m.name)
+        order = [self._loss_tracker] + self._output_loss_trackers + metrics
+        values = [logs[m.name] for m in order if m.name in logs]
         return values[0] if len(values) == 1 else values
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
