@@ -1,0 +1,129 @@
+"""Each graph pass on its own: trace a small function, run one pass, check what it changed."""
+import numpy as np
+
+import ember
+from ember.jit.codegen import generate
+from ember.jit.passes import cse, dce, fold, fuse, memory
+from ember.jit.trace import trace
+
+
+def traced(fn, *args):
+    _, tracer = trace(fn, args, {})
+    return tracer.graph
+
+
+def op_names(graph):
+    return [n.name for n in graph.nodes]
+
+
+def run_graph(graph, *args):
+    _, _, fn = generate(graph, "f")
+    out = fn(*[a._data for a in args])
+    return out.numpy()
+
+
+X = ember.tensor(np.arange(12, dtype=np.float32).reshape(3, 4) / 7)
+
+
+def test_dce_removes_unused_ops_and_keeps_effects():
+    buf = ember.zeros(4)
+
+    def f(x):
+        unused = x.exp() * 3  # noqa: F841 (dead)
+        buf.add_(x.sum(0))  # an effect on state: kept
+        return x + 1
+
+    g = traced(f, X)
+    assert "Exp" in op_names(g)
+    dce.run(g)
+    names = op_names(g)
+    assert "Exp" not in names and "Mul" not in names
+    assert "iadd" in names and "Sum" in names and "Add" in names
+
+
+def test_cse_computes_a_repeated_expression_once():
+    g = traced(lambda x: x.exp() + x.exp(), X)
+    assert op_names(g).count("Exp") == 2
+    expected = run_graph(g, X)
+    cse.run(g)
+    assert op_names(g).count("Exp") == 1
+    np.testing.assert_array_equal(run_graph(g, X), expected)
+
+
+def test_cse_does_not_merge_across_an_in_place_write():
+    s = ember.ones(4)
+
+    def f(x):
+        a = (s * 2).sum()
+        s.add_(1)
+        b = (s * 2).sum()
+        return a + b
+
+    g = traced(f, X)
+    cse.run(g)
+    assert op_names(g).count("Mul") == 2
+
+
+def test_fold_composes_transposes_and_drops_identities():
+    g = traced(lambda x: (x.t().t() * 1.0 + 0.0).reshape(4, 3).reshape(3, 4), X)
+    expected = run_graph(g, X)
+    fold.run(g)
+    dce.run(g)
+    assert op_names(g).count("Permute") <= 1 and "Mul" not in op_names(g) and "Add" not in op_names(g)
+    assert op_names(g).count("Reshape") <= 1
+    np.testing.assert_array_equal(run_graph(g, X), expected)
+
+
+def test_fold_evaluates_constant_subgraphs_once():
+    c = None
+
+    def f(x):
+        nonlocal c
+        c = ember.ones(4) * 3 + 1  # built inside the step from constants only
+        return x * c
+
+    g = traced(f, X)
+    fold.run(g)
+    dce.run(g)
+    assert op_names(g) == ["Mul"]
+    np.testing.assert_array_equal(run_graph(g, X), (X * 4).numpy())
+
+
+def test_fuse_makes_one_expression_from_an_elementwise_chain():
+    w = ember.randn(4, 5)
+    b = ember.randn(5)
+    g = traced(lambda x: ((x @ w + b).tanh() * 2).exp(), X)
+    expected = run_graph(g, X)
+    fuse.run(g)
+    assert [n.kind for n in g.nodes] == ["expr"]
+    assert g.nodes[0].text.startswith("np.exp(np.multiply(np.tanh(np.add(np.matmul(")
+    np.testing.assert_array_equal(run_graph(g, X), expected)
+
+
+def test_memory_plan_reuses_buffers_and_keeps_results_exact():
+    w1, w2 = ember.randn(4, 8), ember.randn(8, 4)
+
+    def f(x):
+        h = (x @ w1).tanh()
+        h = (h @ w2).tanh()
+        h = (h @ w1).tanh()
+        return (h @ w2).sum()
+
+    g = traced(f, X)
+    expected = run_graph(g, X)
+    fuse.run(g)
+    memory.run(g)
+    buffered = [n for n in g.nodes if "_out" in n.params]
+    assert len(buffered) >= 3
+    assert g.n_buffers < len(buffered)  # lifetimes do not overlap: buffers are shared
+    _, _, fn = generate(g, "f")
+    for _ in range(3):  # persistent buffers: repeated calls give the same answer
+        np.testing.assert_array_equal(fn(X._data).numpy(), expected)
+
+
+def test_memory_plan_never_buffers_a_returned_value():
+    w = ember.randn(4, 4)
+    g = traced(lambda x: (x @ w).tanh(), X)
+    fuse.run(g)
+    memory.run(g)
+    assert all("_out" not in n.params for n in g.nodes)
