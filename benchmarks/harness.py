@@ -47,7 +47,18 @@ def thread_env(threads, base=None):
 
 # ---- the worker ------------------------------------------------------------------------------------------------
 def _maxrss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
+    """This process's peak resident set size in MB: VmHWM on Linux, else ru_maxrss. (On Linux ru_maxrss is
+    carried over execve from the process that spawned us, so a small worker launched by a big parent would
+    report the parent's peak; VmHWM belongs to the worker's own address space.)"""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024.0 * 1024.0) if sys.platform == "darwin" else rss / 1024.0  # bytes on macOS, else KiB
 
 
 class GemmRunner:

@@ -8,8 +8,10 @@ loop under ``py-spy record --native --idle`` (``pip install py-spy``). Each samp
 where its innermost frame is:
 
   BLAS          in OpenBLAS (GEMM kernels, and its thread hand-off/wait: ``exec_blas``, ``inner_thread``)
-  NumPy         in NumPy's C code (ufuncs, copies, reductions, indexing), or libc/libm called from it
-  Python        in a Python frame (the interpreter running ember's own code: dispatch, graph bookkeeping)
+  NumPy C       in NumPy's C code (ufuncs, copies, reductions, indexing), or libc/libm called from it
+  NumPy Python  in NumPy's own Python wrappers (``np.mean`` -> ``_methods._mean``, ``broadcast_to``, ...)
+  Python        in any other Python frame: ember's own code (dispatch, checks, graph bookkeeping, engine)
+  wait          the main thread waiting for one of ember's own helper threads (threading / futures)
 
 and the innermost Python frame of each sample is charged with it, giving the functions whose own lines (or
 the NumPy calls made directly from them) cost the most. Then cProfile counts the Python function calls and op
@@ -27,6 +29,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOOP_FN = "_profiled_steps"
+CATEGORIES = ("BLAS", "NumPy C", "NumPy Python", "Python", "wait")
 
 
 def _set_threads(n):
@@ -72,23 +75,36 @@ def _classify(frames):
             last_py, native_after = f, []
         else:
             native_after.append(where)
-    if not native_after:
-        return "Python", last_py
-    lib = native_after[0]
-    if "openblas" in lib:
+    if last_py is not None and re.search(r"[( /](threading\.py|concurrent/futures/)", last_py):
+        return "wait", last_py
+    in_numpy = last_py is not None and re.search(r"[( /]numpy/", last_py) is not None
+    if not native_after or ("python" in native_after[0] and len(native_after) == 1):
+        return ("NumPy Python" if in_numpy else "Python"), last_py
+    if "openblas" in native_after[0]:
         return "BLAS", last_py
-    if "python" in lib and len(native_after) == 1:
-        return "Python", last_py
-    return "NumPy", last_py
+    return "NumPy C", last_py
 
 
 def _short(frame):
+    """``function (file)`` without the line number: samples of one function are summed."""
     m = _FRAME.match(frame or "")
     if not m:
         return frame or "?"
-    where = m.group("where")
-    where = re.sub(r"^.*/(src/ember|site-packages)/", "", where)
+    where = re.sub(r"^.*/(src/ember|site-packages)/", "", m.group("where")).rsplit(":", 1)[0]
     return f"{m.group('fn')} ({where})"
+
+
+def _phase(frames):
+    """forward (with the loss), backward, optimizer or zero_grad: from the functions on the stack."""
+    for f in frames:
+        fn = f.split(" (", 1)[0]
+        if fn in ("run_backward", "backward") and "autograd/engine.py" in f:
+            return "backward"
+        if "ember/optim/" in f:
+            return "optimizer"
+        if fn.endswith("zero_grad"):
+            return "zero_grad"
+    return "forward"
 
 
 def pyspy_profile(name, size, seconds, threads, rate=400):
@@ -108,6 +124,7 @@ def pyspy_profile(name, size, seconds, threads, rate=400):
             raise SystemExit(f"py-spy failed:\n{p.stderr}")
         lines = open(out).read().splitlines()
     cats, per_fn, total = collections.Counter(), collections.defaultdict(collections.Counter), 0
+    phases = collections.defaultdict(collections.Counter)
     for line in lines:
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
@@ -117,8 +134,9 @@ def pyspy_profile(name, size, seconds, threads, rate=400):
         cat, fn = _classify(frames)
         cats[cat] += n
         per_fn[_short(fn)][cat] += n
+        phases[_phase(frames)][cat] += n
         total += n
-    return cats, per_fn, total
+    return cats, per_fn, phases, total
 
 
 # ---- cProfile counts -------------------------------------------------------------------------------------------------
@@ -143,20 +161,22 @@ def call_counts(name, size, steps=20):
             applies += nc
         rows.append((nc / steps, f"{fn} ({re.sub(r'^.*/(src/ember|site-packages)/', '', file)}:{line})"))
     rows.sort(reverse=True)
-    return calls / steps, applies / steps, rows[:8]
+    return calls / steps, applies / steps, rows[:10]
 
 
 def report(name, size, seconds, threads):
-    cats, per_fn, total = pyspy_profile(name, size, seconds, threads)
+    cats, per_fn, phases, total = pyspy_profile(name, size, seconds, threads)
     lines = [f"#### {name}: {total} samples ({seconds} s of steps, {threads} threads)", "",
-             "| where | share |", "|---|---:|"]
-    for cat in ("BLAS", "NumPy", "Python"):
-        lines.append(f"| {cat} | {cats[cat] / max(total, 1):.0%} |")
-    lines += ["", "| innermost Python function | share | of which BLAS / NumPy / Python |", "|---|---:|---|"]
+             "| phase | share | BLAS | NumPy C | NumPy Python | ember Python | wait |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for phase, c in sorted(phases.items(), key=lambda kv: -sum(kv[1].values())) + [("all", cats)]:
+        n = max(sum(c.values()), 1)
+        lines.append(f"| {phase} | {sum(c.values()) / max(total, 1):.0%} | "
+                     + " | ".join(f"{c[k] / n:.0%}" for k in CATEGORIES) + " |")
+    lines += ["", "| innermost Python function | share | of which " + " / ".join(CATEGORIES) + " |", "|---|---:|---|"]
     top = sorted(per_fn.items(), key=lambda kv: -sum(kv[1].values()))[:12]
     for fn, c in top:
         n = sum(c.values())
-        split = " / ".join(f"{c[k] / n:.0%}" for k in ("BLAS", "NumPy", "Python"))
+        split = " / ".join(f"{c[k] / n:.0%}" for k in CATEGORIES)
         lines.append(f"| `{fn}` | {n / max(total, 1):.1%} | {split} |")
     per_step_calls, per_step_applies, top_calls = call_counts(name, size)
     lines += ["", f"cProfile: {per_step_calls:.0f} Python function calls and {per_step_applies:.0f} op "

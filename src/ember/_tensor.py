@@ -426,7 +426,7 @@ def _notify_value_read(t, how):
 
 
 def _wrap_dim(dim, ndim, op="dim"):
-    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+    if dim.__class__ is not int and (not isinstance(dim, numbers.Integral) or isinstance(dim, bool)):
         raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
     n = max(ndim, 1)
     if dim < -n or dim >= n:

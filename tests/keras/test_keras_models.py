@@ -333,3 +333,7 @@ def test_save_rejects_unknown_extension(tmp_path):
 def test_state_dict_of_keras_model_uses_layer_names():
     model = keras.Sequential([layers.Dense(2, input_shape=(3,)), layers.Dense(1)])
     assert list(model.state_dict()) == ["dense.kernel", "dense.bias", "dense_1.kernel", "dense_1.bias"]
+    x = keras.Input((3,), name="x")
+    functional = keras.Model(x, layers.Dense(1, name="out")(layers.BatchNormalization(name="bn")(x)))
+    assert list(functional.state_dict()) == ["bn.gamma", "bn.beta", "bn.moving_mean", "bn.moving_variance",
+                                             "out.kernel", "out.bias"]

@@ -43,12 +43,53 @@ def test_seed_program_runs_as_written():
     assert loss == pytest.approx(np.mean((pred[:, 0] - y_test) ** 2), rel=1e-4)
 
 
-def test_seed_program_without_input_shape():
+SEED_SNIPPET = """\
+import tensorflow as tf
+
+# 定义模型
+model = tf.keras.models.Sequential([
+  tf.keras.layers.Dense(10, activation='relu'),
+  tf.keras.layers.Dense(1)
+])
+
+# 编译模型
+model.compile(optimizer='adam',
+              loss='mse',
+              metrics=['mae'])
+
+# 训练模型
+model.fit(x_train, y_train, epochs=10)
+
+# 评估模型
+model.evaluate(x_test, y_test)
+"""
+
+
+def test_seed_snippet_verbatim_with_import_swapped(capsys):
     x_train, y_train = regression_data(64)
-    model = tf.keras.models.Sequential([tf.keras.layers.Dense(10, activation='relu'), tf.keras.layers.Dense(1)])
-    model.compile(optimizer='adam', loss='mse', metrics=['mae'])
-    model.fit(x_train, y_train, epochs=2, verbose=0)
-    assert isinstance(model.evaluate(x_train, y_train, verbose=0), list)
+    x_test, y_test = regression_data(20)
+    source = SEED_SNIPPET.replace("import tensorflow as tf", "import ember as tf")
+    namespace = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    exec(compile(source, "seed_001", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert out.count("Epoch ") == 10 and "Epoch 10/10" in out
+    assert re.search(r"^1/1 ━{20} \d+s .*/step - loss: [\d.]+ - mae: [\d.]+$", out, re.M)  # evaluate's bar
+    assert namespace["model"].layers[0].kernel.shape == (8, 10)
+
+
+def test_fit_is_reproducible_with_set_random_seed():
+    x, y = regression_data(50, 3)
+
+    def train():
+        keras.utils.set_random_seed(7)
+        model = keras.Sequential([layers.Dense(4, activation="relu"), layers.Dropout(0.3), layers.Dense(1)])
+        model.compile("adam", "mse")
+        return model.fit(x, y, epochs=3, batch_size=8, verbose=0).history["loss"], model.get_weights()
+
+    (loss_a, weights_a), (loss_b, weights_b) = train(), train()
+    assert loss_a == loss_b
+    for a, b in zip(weights_a, weights_b):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_training_matches_torch_sgd_loop():

@@ -101,6 +101,8 @@ class CompiledFunction:
             if self.fallback == "error":
                 raise RuntimeError(f"ember.compile: {what} during tracing at {site}; data-dependent Python "
                                    "control flow cannot be compiled into a static graph")
+            if self.fallback == "quiet":
+                return result
             warnings.warn(f"ember.compile: {what} during tracing at {site}; running {self.__name__} eagerly "
                           "from now on", RuntimeWarning, stacklevel=3)
             return result
@@ -145,7 +147,8 @@ class CompiledModule:
 
 def compile(fn=None, *, passes=DEFAULT_PASSES, fallback="warn", **torch_options):  # noqa: A001
     """Compile a function or a module. ``passes`` selects graph passes (for debugging: ``passes=()``);
-    ``fallback='error'`` raises instead of running eagerly on a graph break. torch.compile's options
+    ``fallback='error'`` raises instead of running eagerly on a graph break, ``'quiet'`` falls back without the
+    warning. torch.compile's options
     (mode, fullgraph, dynamic, backend) are accepted and ignored."""
     if fn is None:
         return lambda f: compile(f, passes=passes, fallback=fallback, **torch_options)

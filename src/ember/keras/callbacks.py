@@ -379,7 +379,7 @@ class CSVLogger(Callback):
 
     def on_train_begin(self, logs=None):
         exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
-        self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115 - open for the run
         self._header_written = exists
 
     def on_epoch_end(self, epoch, logs=None):

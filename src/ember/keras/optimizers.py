@@ -10,6 +10,7 @@ float32 precision except in the first steps of weights whose gradients are near 
 import math
 
 from .. import optim
+from ..autograd.function import _Hooks
 from ..autograd.grad_mode import no_grad
 from ..nn.utils import clip_grad_norm_, clip_grad_value_
 
@@ -152,6 +153,10 @@ class Optimizer:
 
     def step(self):
         """One update of the built variables from their ``.grad``."""
+        if _Hooks.on_optimizer_step is not None:  # compiled train steps call this whole method (schedule,
+            handled, result = _Hooks.on_optimizer_step(self, None)  # clipping, counters) eagerly
+            if handled:
+                return result
         if self._schedule is not None:
             self.learning_rate = self._schedule(self.iterations)
         params = [p for p in self._variables if p.grad is not None]

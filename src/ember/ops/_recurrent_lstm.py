@@ -13,19 +13,22 @@ _LSTM_INVERSE = np.argsort(_LSTM_ORDER)
 
 
 def _lstm_packed_weights(w_ih, w_hh, bias):
-    """(K, 4H) matrix mapping one row [h_prev | x | 1] to all gate pre-activations in internal order, with
-    the sigmoid gates' columns negated so that exp() directly gives exp(-z)."""
+    """(4, K, H) matrices mapping one row [h_prev | x | 1] to each gate's pre-activations, gates in internal
+    order, the sigmoid gates negated so that exp() directly gives exp(-z). One batched matmul of a (b, K) block
+    with it writes the step's gates gate-major, each gate a contiguous (b, H) block."""
     hidden, n_in = w_hh.shape[1], w_ih.shape[1]
     k = hidden + n_in + (1 if bias else 0)
-    w = np.empty((4 * hidden, k), w_hh.dtype)
-    w[:, :hidden] = w_hh
-    w[:, hidden:hidden + n_in] = w_ih
+    w = np.empty((4, hidden, k), w_hh.dtype)  # torch's gate order
+    w[:, :, :hidden] = w_hh.reshape(4, hidden, hidden)
+    w[:, :, hidden:hidden + n_in] = w_ih.reshape(4, hidden, n_in)
     if bias:
-        np.add(bias[0], bias[1], out=w[:, -1])
-    w = _gate_rows(w, _LSTM_ORDER)
-    wt = np.empty((k, 4 * hidden), w.dtype)
-    np.negative(w[:3 * hidden].T, out=wt[:, :3 * hidden])
-    wt[:, 3 * hidden:] = w[3 * hidden:].T
+        np.add(bias[0].reshape(4, hidden), bias[1].reshape(4, hidden), out=w[:, :, -1])
+    wt = np.empty((4, k, hidden), w.dtype)
+    for dst, src in enumerate(_LSTM_ORDER):
+        if dst < 3:
+            np.negative(w[src].T, out=wt[dst])
+        else:
+            wt[dst] = w[src].T
     return wt
 
 
@@ -75,12 +78,11 @@ class LSTMLayer(_RecurrentLayer):
     def forward(ctx, x, h0, c0, w_ih, w_hh, *bias, batch_sizes, reverse):
         n, n_in = x.shape
         hidden = w_hh.shape[1]
-        h3 = 3 * hidden
         dt = x.dtype
         wt = _lstm_packed_weights(w_ih, w_hh, bias)
         steps = _steps(batch_sizes, reverse)
         # z rows are [h_prev | x | 1]; step outputs are copied into the next step's h_prev block
-        z = np.empty((n, wt.shape[0]), dt)
+        z = np.empty((n, wt.shape[1]), dt)
         z[:, hidden:hidden + n_in] = x
         if bias:
             z[:, -1] = 1
@@ -94,7 +96,6 @@ class LSTMLayer(_RecurrentLayer):
         tanh_c = np.empty((n, hidden), dt)
         out = np.empty((n, hidden), dt)
         bsz = h0.shape[0]
-        pre = np.empty((bsz, 4 * hidden), dt)
         ig = np.empty((bsz, hidden), dt)
         ctmp = np.empty((bsz, hidden), dt)
         record = ctx.next_edges is not None
@@ -111,12 +112,12 @@ class LSTMLayer(_RecurrentLayer):
             with np.errstate(over="ignore"):
                 for k, (s, b) in enumerate(steps):
                     e = s + b
-                    g = np.matmul(z[s:e], wt, out=pre[:b])
+                    np.matmul(z[s:e], wt, out=acts[:, s:e])
                     sig = acts[:3, s:e]
-                    np.exp(g.reshape(b, 4, hidden)[:, :3].transpose(1, 0, 2), out=sig)
+                    np.exp(sig, out=sig)
                     sig += 1
                     np.reciprocal(sig, out=sig)
-                    np.tanh(g[:, h3:], out=acts[3, s:e])
+                    np.tanh(acts[3, s:e], out=acts[3, s:e])
                     cp = _prev_state(cs, prev, s, b, c0, ctmp)
                     ct = cs[s:e]
                     np.multiply(acts[2, s:e], cp, out=ct)
@@ -184,11 +185,11 @@ class LSTMLayer(_RecurrentLayer):
         try:
             for k, (s, b) in enumerate(reversed(steps)):
                 e = s + b
-                dht, dct = dh_t[:b], dc_t[:b]
+                dct = dc_t[:b]
                 if dout is not None:
-                    np.add(dh[:b], dout[s:e], out=dht)
+                    dht = np.add(dh[:b], dout[s:e], out=dh_t[:b])
                 else:
-                    dht[...] = dh[:b]
+                    dht = dh[:b]  # read before the matmul below overwrites it
                 np.multiply(dht, dc_from_h[s:e], out=dct)
                 dct += dc[:b]
                 np.multiply(dct[:, None, :], ifg[s:e], out=dgates3[s:e, 1:])

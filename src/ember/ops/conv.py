@@ -331,10 +331,7 @@ def _convnd(x, weight, bias, stride, padding, dilation, groups, nd, op):
     gm = ConvGeom(x2._data.shape, w2._data.shape, _lift(stride, nd, 1), _lift(dilation, nd, 1),
                   _lift(pads, nd, (0, 0)), int(groups))
     inputs = (x2, w2) if bias is None else (x2, w2, bias)
-    # not while compile mode traces: the saved im2col buffer is no op's output, so the graph would keep the
-    # traced step's buffer as a constant and later steps would get stale weight gradients
-    keep_cols = weight.requires_grad and _State.enabled and _Hooks.on_apply is None
-    y = Convolution.apply(*inputs, geom=gm, keep_cols=keep_cols)
+    y = Convolution.apply(*inputs, geom=gm, keep_cols=weight.requires_grad and _State.enabled)
     if nd == 1:
         y = reshape(y, (gm.n, gm.o, gm.ow))
     if unbatched:

@@ -8,9 +8,9 @@ import numpy as np
 
 from ..autograd.function import Op
 from .._tensor import Tensor, _make
-from .linalg import einsum, matmul
-from .reduction import sum_
-from .shape import reshape, transpose
+from .linalg import Matmul, einsum, matmul
+from .reduction import Sum
+from .shape import Permute, Reshape, reshape
 from .elementwise import mul
 
 
@@ -30,18 +30,21 @@ class Linear(Op):
         return y
 
     def backward(ctx, g):
+        # shapes are known to be valid here: apply the primitives directly, skipping argument checks
         x, w = ctx.saved_tensors
         edges = ctx.next_edges
-        gx = matmul(g, w) if edges[0] is not None else None
+        gx = Matmul.apply(g, w) if edges[0] is not None else None
         gw = None
         if edges[1] is not None:
-            g2 = reshape(g, (-1, g._data.shape[-1]))
-            gw = matmul(transpose(g2, 0, 1), reshape(x, (-1, x._data.shape[-1])))
+            g2 = g if g._data.ndim == 2 else Reshape.apply(g, shape=(-1, g._data.shape[-1]))
+            x2 = x if x._data.ndim == 2 else Reshape.apply(x, shape=(-1, x._data.shape[-1]))
+            gw = Matmul.apply(Permute.apply(g2, dims=(1, 0)), x2)
         if not ctx.has_bias:
             return gx, gw
         gb = None
         if edges[2] is not None:
-            gb = sum_(g, dim=tuple(range(g._data.ndim - 1))) if g._data.ndim > 1 else g
+            gb = Sum.apply(g, axes=tuple(range(g._data.ndim - 1)), keepdim=False, dtype=None) \
+                if g._data.ndim > 1 else g
         return gx, gw, gb
 
 

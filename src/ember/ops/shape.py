@@ -1,4 +1,5 @@
 """Shape ops: views (reshape, expand, permute, squeeze ...) and joins/splits (cat, stack, split, unbind ...)."""
+import math
 import numbers
 
 import numpy as np
@@ -149,14 +150,27 @@ def ravel(x):
 
 
 # ---- broadcasting -----------------------------------------------------------------------------------------
+def broadcast_view(x, shape):
+    """``np.broadcast_to`` without its Python overhead (it dominates small backward passes)."""
+    if x.size == math.prod(shape):  # only size-1 dims added: a writable reshape-view suffices
+        return x.reshape(shape)
+    if not x.flags.c_contiguous:
+        return np.broadcast_to(x, shape)
+    lead = len(shape) - x.ndim
+    strides = [0] * lead
+    for i, st in enumerate(x.strides):
+        strides.append(0 if x.shape[i] == 1 and shape[lead + i] != 1 else st)
+    out = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
+    out.flags.writeable = False  # (zero strides: writes would alias, as np.broadcast_to's views refuse)
+    return out
+
+
 class Expand(Op):
     is_view = True
 
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        if x.size == int(np.prod(shape)):  # only size-1 dims added: a writable reshape-view suffices
-            return x.reshape(shape)
-        return np.broadcast_to(x, shape)
+        return broadcast_view(x, shape)
 
     def backward(ctx, g):
         return sum_to(g, ctx.in_shape)

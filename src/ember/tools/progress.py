@@ -3,10 +3,11 @@
 __all__ = ["track"]
 
 
-def track(iterable, desc=None, total=None, leave=True, disable=None, unit="it", **kwargs):
+def track(iterable, desc=None, total=None, leave=True, disable=False, unit="it", **kwargs):
     """Iterate over ``iterable`` (a DataLoader, a range ...) with a tqdm progress bar. ``total`` defaults to
     ``len(iterable)`` when it has one; extra keyword arguments go to tqdm (e.g. ``file=``, ``mininterval=``).
-    The bar object is returned, so ``bar.set_postfix(loss=...)`` works inside the loop."""
+    ``disable=None`` hides the bar when the output is not a terminal. The bar object is returned, so
+    ``bar.set_postfix(loss=...)`` works inside the loop."""
     try:
         from tqdm.auto import tqdm
     except ImportError:

@@ -53,6 +53,8 @@ class SummaryWriter:
         self.log_dir = os.fspath(log_dir) if log_dir is not None else _default_log_dir(comment)
         self._writer = _Writer(logdir=self.log_dir, purge_step=purge_step, max_queue=max_queue,
                                flush_secs=flush_secs, filename_suffix=filename_suffix)
+        self._queue_args = {"max_queue": max_queue, "flush_secs": flush_secs, "filename_suffix": filename_suffix}
+        self._sub_writers = {}
 
     def get_logdir(self):
         return self.log_dir
@@ -61,9 +63,17 @@ class SummaryWriter:
         self._writer.add_scalar(tag, _scalar(scalar_value), global_step, walltime)
 
     def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
-        """One scalar per key, each in a sub-run ``<log_dir>/<main_tag>_<key>`` (as torch)."""
-        self._writer.add_scalars(main_tag, {k: _scalar(v) for k, v in tag_scalar_dict.items()}, global_step,
-                                 walltime)
+        """One scalar per key, each in a sub-run ``<log_dir>/<main_tag>_<key>`` under the tag ``main_tag`` (torch's
+        layout, so the curves share one chart)."""
+        from tensorboardX.summary import scalar
+        from tensorboardX.writer import FileWriter
+
+        for key, value in tag_scalar_dict.items():
+            folder = os.path.join(self.log_dir, f"{main_tag.replace('/', '_')}_{key}")
+            writer = self._sub_writers.get(folder)
+            if writer is None:
+                writer = self._sub_writers[folder] = FileWriter(folder, **self._queue_args)
+            writer.add_summary(scalar(main_tag, _scalar(value)), global_step, walltime)
 
     def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None):
         self._writer.add_histogram(tag, _np(values).astype(np.float64), global_step, bins, walltime, max_bins)
@@ -106,9 +116,13 @@ class SummaryWriter:
 
     def flush(self):
         self._writer.flush()
+        for writer in self._sub_writers.values():
+            writer.flush()
 
     def close(self):
         self._writer.close()
+        for writer in self._sub_writers.values():
+            writer.close()
 
     def __enter__(self):
         return self

@@ -451,7 +451,8 @@ class Layer(Module):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
     def __setattr__(self, name, value):
-        if isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
+        if not name.startswith("_") and isinstance(value, (list, tuple)) and value and \
+                all(isinstance(v, Layer) for v in value):
             value = ModuleList(value)
         Module.__setattr__(self, name, value)
 

@@ -115,6 +115,10 @@ class ArrayData:
         sw = pick(self.sample_weight) if self.sample_weight is not None else None
         return x, y, sw
 
+    def peek(self):
+        """The inputs of the first batch (to build a model before training starts)."""
+        return self.take(slice(0, self.batch_size))[0]
+
     def split(self, fraction):
         """(train, validation) as the first ``1 - fraction`` and the last ``fraction`` of the samples."""
         at = int(math.floor(self.n * (1.0 - fraction)))
@@ -122,15 +126,14 @@ class ArrayData:
             raise ValueError(f"validation_split={fraction} leaves no samples for training or validation "
                              f"({self.n} samples)")
 
-        def cut(a, part):
-            return a[:at] if part == 0 else a[at:]
+        def head(a):
+            return a[:at]
 
-        parts = []
-        for part in (0, 1):
-            parts.append((map_structure(lambda a: cut(a, part), self.x),
-                          map_structure(lambda a: cut(a, part), self.y) if self.y is not None else None,
-                          cut(self.sample_weight, part) if self.sample_weight is not None else None))
-        return parts
+        def tail(a):
+            return a[at:]
+
+        return [(map_structure(cut, self.x), map_structure(cut, self.y) if self.y is not None else None,
+                 cut(self.sample_weight) if self.sample_weight is not None else None) for cut in (head, tail)]
 
     def __iter__(self):
         order = numpy_rng().permutation(self.n) if self.shuffle else np.arange(self.n)
@@ -148,6 +151,9 @@ class IndexedData:
         self.dataset = dataset
         n = len(dataset)
         self.num_batches = n if steps is None else min(int(steps), n)
+
+    def peek(self):
+        return map_structure(to_tensor, unpack(self.dataset[0])[0]) if self.num_batches else None
 
     def __iter__(self):
         for i in range(self.num_batches):

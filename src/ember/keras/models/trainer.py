@@ -17,6 +17,10 @@ from .._tree import flatten, map_structure, to_numpy
 from ..callbacks import CallbackList
 from .data import ArrayData, make_data, train_validation_split, unpack
 
+
+def _is_tensor(v):
+    return hasattr(v, "_data") and hasattr(v, "grad_fn")
+
 __all__ = ["Trainer"]
 
 
@@ -49,7 +53,10 @@ class Trainer:
                 run_eagerly=False, steps_per_execution=1, jit_compile=None, auto_scale_loss=True):
         """Configure training: optimizer (name or object), loss (name, Loss or fn(y_true, y_pred), or one per
         output as a list/dict), metrics (names such as 'mae' / 'accuracy', or Metric objects).
-        ``jit_compile`` and ``run_eagerly`` are accepted for compatibility; ember runs eagerly."""
+        ``jit_compile`` (default: on where supported, i.e. unless ``run_eagerly``) runs each training batch as
+        one compiled step (``ember.compile``): forward, loss, backward and the optimizer update as generated
+        NumPy code; a model whose step cannot be a static graph falls back to eager mode (with a warning when
+        ``jit_compile=True`` was asked for explicitly)."""
         self.optimizer = optimizers_mod.get(optimizer)
         self._loss_spec, self._metrics_spec = loss, metrics
         self._weighted_metrics_spec = weighted_metrics
@@ -75,6 +82,12 @@ class Trainer:
         self._output_loss_trackers = [metrics_mod.Mean(name=f"{n}_loss") for n in names] if len(names) > 1 else []
         self.compiled = True
         self.stop_training = False
+        self.jit_compile = (not run_eagerly) if jit_compile is None else bool(jit_compile)
+        self._jit_step = None
+        if self.jit_compile:
+            from ...jit import compile as _compile
+
+            self._jit_step = _compile(self._train_core, fallback="warn" if jit_compile else "quiet")
 
     @staticmethod
     def _metric_spec_lists(metrics, names):
@@ -186,14 +199,23 @@ class Trainer:
     def train_step(self, data):
         """One optimisation step on a batch ``(x, y, sample_weight)``; returns the logs."""
         x, y, sample_weight = unpack(data)
+        jit = getattr(self, "_jit_step", None)
+        if jit is not None and sample_weight is None and _is_tensor(x) and _is_tensor(y):
+            loss, y_pred = jit(x, y)
+        else:
+            loss, y_pred = self._train_core(x, y, sample_weight)
+        self._loss_tracker.update_state(float(loss.item()), sample_weight=self._batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _train_core(self, x, y, sample_weight=None):
+        """Forward, loss, backward and update: the part of a training step that compile mode compiles."""
         self._clear_losses()
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         self.zero_grad()
         loss.backward()
         self.optimizer.step()
-        self._loss_tracker.update_state(float(loss.item()), sample_weight=self._batch_size_of(x))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        return loss, y_pred
 
     def test_step(self, data):
         x, y, sample_weight = unpack(data)
@@ -238,6 +260,8 @@ class Trainer:
             vx, vy, vsw = unpack(validation_data)
             val_data = make_data(vx, vy, vsw, validation_batch_size or (data.batch_size if isinstance(data, ArrayData)
                                                                         else None), False, None, validation_steps)
+        if hasattr(data, "peek"):  # build now, so callbacks see a built model in on_train_begin
+            self._prepare_training(data.peek())
         callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
                                  epochs=epochs, steps=data.num_batches)
         self.stop_training = False

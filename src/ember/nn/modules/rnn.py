@@ -22,8 +22,8 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
-def _empty(shape, dtype):
-    return ops.empty(shape, dtype=dtype)
+def _empty(shape, dtype, device=None):
+    return ops.empty(shape, dtype=dtype, device=device)
 
 
 def _select_hidden(hx, permutation):
@@ -94,7 +94,7 @@ class RNNBase(Module):
                     names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
                     shapes += [(gate_size,), (gate_size,)]
                 for name, shape in zip(names, shapes):
-                    setattr(self, name, Parameter(_empty(shape, dtype)))
+                    setattr(self, name, Parameter(_empty(shape, dtype, device)))
                 self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
         self.reset_parameters()
@@ -355,11 +355,11 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        self.weight_ih = Parameter(_empty((num_chunks * hidden_size, input_size), dtype))
-        self.weight_hh = Parameter(_empty((num_chunks * hidden_size, hidden_size), dtype))
+        self.weight_ih = Parameter(_empty((num_chunks * hidden_size, input_size), dtype, device))
+        self.weight_hh = Parameter(_empty((num_chunks * hidden_size, hidden_size), dtype, device))
         if bias:
-            self.bias_ih = Parameter(_empty((num_chunks * hidden_size,), dtype))
-            self.bias_hh = Parameter(_empty((num_chunks * hidden_size,), dtype))
+            self.bias_ih = Parameter(_empty((num_chunks * hidden_size,), dtype, device))
+            self.bias_hh = Parameter(_empty((num_chunks * hidden_size,), dtype, device))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)

@@ -130,7 +130,12 @@ def _packed_rows(batch_sizes, sorted_indices, n_batch, n_steps, batch_first):
 
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):  # noqa: A002
-    """Pack a padded batch (T, B, *) (or (B, T, *) with ``batch_first``) of sequences of the given lengths."""
+    """Pack a padded batch (T, B, *) (or (B, T, *) with ``batch_first``) of sequences of the given lengths.
+
+    With ``enforce_sorted=False`` the batch is sorted by decreasing length with a stable sort. torch sorts
+    more than 16 lengths with an unstable one, so sequences of equal length may then be packed in another
+    order than torch's (``sorted_indices`` differs); unpacked results are the same.
+    """
     lengths = _lengths_array(lengths)
     n_batch = input.shape[0] if batch_first else input.shape[1]
     n_steps = input.shape[1] if batch_first else input.shape[0]
