@@ -1,9 +1,15 @@
 import os
 
-import numpy as np
-import pytest
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # for subprocesses the tests start
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+# pytest-xdist runs one worker per core: BLAS thread pools on top would oversubscribe the cores (NumPy may
+# already be imported, so the environment variables alone come too late for this process)
+threadpool_limits(1)
 
 
 @pytest.fixture(autouse=True)
