@@ -1,6 +1,6 @@
 """A LeNet-style convolutional network on the 8x8 handwritten digits, trained with Adam.
 
-    python examples/cnn_digits.py              # 20 epochs, about 98-99 % test accuracy
+    python examples/cnn_digits.py              # 20 epochs, about 98.5 % test accuracy in a few seconds
     python examples/cnn_digits.py --epochs 3   # a quick run
 
 The model and the training loop are plain PyTorch code: replace ``import ember as torch`` by ``import torch``
@@ -11,39 +11,43 @@ import argparse
 import os
 import time
 
-# The matrices here are tiny: one BLAS thread is fastest, and a thread pool can make each small matrix product
-# tens of times slower when another process is using a core. (Set before NumPy loads OpenBLAS.)
+# The matrices here are tiny, so one BLAS thread is fastest; OpenBLAS's thread pool made these 3 epochs take
+# 7-19 s instead of 0.5 s when another process was using one of the two cores. (Set before NumPy loads BLAS.)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import ember as torch  # noqa: E402
-from ember.datasets import Digits  # noqa: E402
+import ember as torch
+from ember.datasets import Digits
 
 nn = torch.nn
 F = torch.nn.functional
 
 
-def load_digits(train):
-    """(images (N, 1, 8, 8) float32 in [0, 1], labels (N,) int64) as tensors of the framework in use."""
-    split = Digits(train=train)
-    images = split.data.numpy().astype(np.float32)[:, None] / 255.0
-    return torch.from_numpy(images), torch.from_numpy(split.targets.numpy())
+def load_digits():
+    """Train and test (images (N, 1, 8, 8) float32, labels (N,) int64) as tensors of the framework in use;
+    pixels are standardised with the training set's mean and standard deviation."""
+    splits = [Digits(train=True), Digits(train=False)]
+    images = [s.data.numpy().astype(np.float32)[:, None] / 255.0 for s in splits]
+    mean, std = images[0].mean(), images[0].std()
+    return [(torch.from_numpy((x - mean) / std), torch.from_numpy(s.targets.numpy())) for x, s in zip(images, splits)]
 
 
 class LeNet(nn.Module):
-    """conv 16@3x3 -> relu -> maxpool 2 -> conv 32@3x3 -> relu -> maxpool 2 -> linear (8x8 -> 4x4 -> 2x2)."""
+    """conv 16@3x3 -> relu -> maxpool 2 -> conv 32@3x3 -> relu -> maxpool 2 -> dropout -> linear
+    (the feature maps shrink 8x8 -> 4x4 -> 2x2)."""
 
     def __init__(self, n_classes=10):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 16, kernel_size=3, padding=1)
         self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
+        self.dropout = nn.Dropout(0.25)
         self.fc = nn.Linear(32 * 2 * 2, n_classes)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return self.fc(torch.flatten(x, 1))
+        return self.fc(self.dropout(torch.flatten(x, 1)))
 
 
 def evaluate(model, images, labels):
@@ -63,8 +67,7 @@ def main():
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
-    x_train, y_train = load_digits(train=True)
-    x_test, y_test = load_digits(train=False)
+    (x_train, y_train), (x_test, y_test) = load_digits()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x_train, y_train),
                                          batch_size=args.batch_size, shuffle=True)
     model = LeNet()

@@ -57,15 +57,32 @@ class _BlasThreads:
 
 # ---- background worker ------------------------------------------------------------------------------------
 class _Background:
-    """A single lazily started worker thread; ``EMBER_RNN_THREADS=0`` (or a single CPU) runs tasks inline."""
+    """A single lazily started worker thread, used when this process may run on two or more CPUs and the
+    user has not asked for one thread (``OMP_NUM_THREADS=1`` or ``OPENBLAS_NUM_THREADS=1``).
+    ``EMBER_RNN_THREADS=0`` turns it off, any other value turns it on; otherwise tasks run inline."""
 
-    enabled = (os.cpu_count() or 1) > 1 and os.environ.get("EMBER_RNN_THREADS", "1") != "0"
+    enabled = None  # decided on first use
     pool = None
     lock = threading.Lock()
+
+    @staticmethod
+    def _decide():
+        forced = os.environ.get("EMBER_RNN_THREADS")
+        if forced is not None:
+            return forced != "0"
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cpus = os.cpu_count() or 1
+        if cpus < 2:
+            return False
+        return all(os.environ.get(var) != "1" for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
 
     @classmethod
     def submit(cls, fn, *args):
         """Run ``fn(*args)`` on the worker; returns a future (or None when it already ran inline)."""
+        if cls.enabled is None:
+            cls.enabled = cls._decide()
         if not cls.enabled:
             fn(*args)
             return None

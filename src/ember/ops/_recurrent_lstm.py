@@ -3,8 +3,8 @@ import numpy as np
 
 from ..autograd.grad_mode import _State
 from .._tensor import _make
-from ._recurrent_common import (_Background, _BlasThreads, _RecurrentLayer, _chunks, _final_rows, _gate_rows,
-                                _prev_state, _state_grad, _steps, _use_background)
+from ._recurrent_common import (_Background, _BlasThreads, _RecurrentLayer, _chunks, _gate_rows, _state_grad, _steps,
+                                _use_background)
 
 # Internal gate order o, i, f, g (torch's chunks are i, f, g, o): the three sigmoid gates are contiguous
 # (0:3) for the forward, and the three gates driven by dc (1:4) are contiguous for the backward.
@@ -32,10 +32,10 @@ def _lstm_packed_weights(w_ih, w_hh, bias):
     return wt
 
 
-def _lstm_factors(acts, tanh_c, cs, c0, steps, prev, r0, r1, do_from_h, dc_from_h, ifg):
-    """Backward factors that depend only on the forward values of rows [r0, r1) (steps ``steps``, the step run
-    before them being ``prev``): d(pre o)/dh, dc/dh and d(pre i, f, g)/dc."""
-    o, i, f, g = (a[r0:r1] for a in acts)
+def _lstm_factors(gates, tanh_c, r0, r1, do_from_h, dc_from_h, ifg):
+    """Backward factors of rows [r0, r1), from their forward values only: d(pre o)/dh, dc/dh and
+    d(pre i, f, g)/dc."""
+    o, i, f, g, c_prev = (a[r0:r1] for a in gates)
     tc = tanh_c[r0:r1]
     do = do_from_h[r0:r1]
     np.subtract(1, o, out=do)
@@ -49,16 +49,29 @@ def _lstm_factors(acts, tanh_c, cs, c0, steps, prev, r0, r1, do_from_h, dc_from_
     np.subtract(1, i, out=block[:, 0])
     block[:, 0] *= i
     block[:, 0] *= g
-    tmp = np.empty_like(c0)
-    for s, b in steps:  # c_prev of each row, then times f (1 - f)
-        ifg[s:s + b, 1] = _prev_state(cs, prev, s, b, c0, tmp)
-        prev = (s, b)
-    np.subtract(1, f, out=block[:, 2])
-    block[:, 2] *= f
-    block[:, 1] *= block[:, 2]
+    np.subtract(1, f, out=block[:, 1])
+    block[:, 1] *= f
+    block[:, 1] *= c_prev
     np.multiply(g, g, out=block[:, 2])
     np.subtract(1, block[:, 2], out=block[:, 2])
     block[:, 2] *= i
+
+
+def _copy_outputs(out, z, in_z, hidden):
+    """Gather the outputs the steps in ``in_z`` wrote into the next step's rows of ``z``."""
+    if not in_z:
+        return
+    b = in_z[0][1]
+    s0, ns0 = in_z[0][0], in_z[0][2]
+    first = min(s for s, _, _ in in_z)
+    length = len(in_z) * b
+    if max(s for s, _, _ in in_z) - first == length - b and all(rows == b and ns - s == ns0 - s0
+                                                                 for s, rows, ns in in_z):
+        # consecutive steps of equal size (an unpacked batch): one strided copy
+        out[first:first + length] = z[first + ns0 - s0:first + ns0 - s0 + length, :hidden]
+        return
+    for s, rows, ns in in_z:
+        out[s:s + rows] = z[ns:ns + rows, :hidden]
 
 
 def _weight_grad_task(dgates, z, w_ih_int, dx, dw, r0, r1):
@@ -81,67 +94,70 @@ class LSTMLayer(_RecurrentLayer):
         dt = x.dtype
         wt = _lstm_packed_weights(w_ih, w_hh, bias)
         steps = _steps(batch_sizes, reverse)
-        # z rows are [h_prev | x | 1]; step outputs are copied into the next step's h_prev block
+        # z rows are [h_prev | x | 1] and gates[:, row] is (o, i, f, g, c_prev): a step writes its h and c
+        # straight into the next step's slots when that step has the same rows (always, unless packed)
         z = np.empty((n, wt.shape[1]), dt)
         z[:, hidden:hidden + n_in] = x
         if bias:
             z[:, -1] = 1
+        gates = np.empty((5, n, hidden), dt)
         prev_b = 0
-        for s, b in steps:
+        for s, b in steps:  # rows that start at this step take the initial state
             if b > prev_b:
                 z[s + prev_b:s + b, :hidden] = h0[prev_b:b]
+                gates[4, s + prev_b:s + b] = c0[prev_b:b]
             prev_b = b
-        acts = np.empty((4, n, hidden), dt)  # o, i, f, g after their nonlinearities
-        cs = np.empty((n, hidden), dt)
         tanh_c = np.empty((n, hidden), dt)
         out = np.empty((n, hidden), dt)
+        h_n, c_n = np.empty_like(h0), np.empty_like(c0)
         bsz = h0.shape[0]
-        ig = np.empty((bsz, hidden), dt)
-        ctmp = np.empty((bsz, hidden), dt)
+        prod = np.empty((2, bsz, hidden), dt)
+        h_tmp, c_tmp = np.empty((bsz, hidden), dt), np.empty((bsz, hidden), dt)
+        in_z = []  # steps whose h went straight into z: (start, rows, next start)
         record = ctx.next_edges is not None
         # backward factors are computed chunk by chunk on the worker while the recurrence goes on
         background = record and _use_background(steps, hidden)
         chunk_ends = {}
         if background:
             factors = (np.empty((n, hidden), dt), np.empty((n, hidden), dt), np.empty((n, 3, hidden), dt))
-            chunk_ends = {k + len(group) - 1: (k, group, r0, r1) for k, group, r0, r1 in _chunks(steps)}
+            chunk_ends = {k + len(group) - 1: (r0, r1) for k, group, r0, r1 in _chunks(steps)}
             futures = []
-        prev = None
+        last = len(steps) - 1
         blas = _BlasThreads.set_local(1)
         try:
             with np.errstate(over="ignore"):
                 for k, (s, b) in enumerate(steps):
                     e = s + b
-                    np.matmul(z[s:e], wt, out=acts[:, s:e])
-                    sig = acts[:3, s:e]
+                    np.matmul(z[s:e], wt, out=gates[:4, s:e])
+                    sig = gates[:3, s:e]
                     np.exp(sig, out=sig)
                     sig += 1
                     np.reciprocal(sig, out=sig)
-                    np.tanh(acts[3, s:e], out=acts[3, s:e])
-                    cp = _prev_state(cs, prev, s, b, c0, ctmp)
-                    ct = cs[s:e]
-                    np.multiply(acts[2, s:e], cp, out=ct)
-                    ct += np.multiply(acts[1, s:e], acts[3, s:e], out=ig[:b])
-                    np.tanh(ct, out=tanh_c[s:e])
-                    np.multiply(acts[0, s:e], tanh_c[s:e], out=out[s:e])
-                    if k + 1 < len(steps):
-                        ns, nb = steps[k + 1]
+                    np.tanh(gates[3, s:e], out=gates[3, s:e])
+                    pr = np.multiply(gates[1:3, s:e], gates[3:5, s:e], out=prod[:, :b])  # i * g, f * c_prev
+                    ns, nb = steps[k + 1] if k < last else (0, 0)
+                    direct = nb == b
+                    c = np.add(pr[0], pr[1], out=gates[4, ns:ns + b] if direct else c_tmp[:b])
+                    tc = np.tanh(c, out=tanh_c[s:e])
+                    h = np.multiply(gates[0, s:e], tc, out=z[ns:ns + b, :hidden] if direct else h_tmp[:b])
+                    if direct:
+                        in_z.append((s, b, ns))
+                    else:
+                        out[s:e] = h
                         m = min(b, nb)
-                        z[ns:ns + m, :hidden] = out[s:s + m]
-                    prev = (s, b)
+                        z[ns:ns + m, :hidden] = h[:m]
+                        gates[4, ns:ns + m] = c[:m]
+                        h_n[nb:b] = h[nb:]  # rows whose sequence ends here
+                        c_n[nb:b] = c[nb:]
                     if k in chunk_ends:
-                        k0, group, r0, r1 = chunk_ends[k]
-                        before = steps[k0 - 1] if k0 else None
-                        futures.append(_Background.submit(_lstm_factors, acts, tanh_c, cs, c0, group, before, r0, r1,
-                                                          *factors))
+                        futures.append(_Background.submit(_lstm_factors, gates, tanh_c, *chunk_ends[k], *factors))
         finally:
             _BlasThreads.restore(blas)
-        h_n = _final_rows(steps, out, np.empty_like(h0))
-        c_n = _final_rows(steps, cs, np.empty_like(c0))
+        _copy_outputs(out, z, in_z, hidden)
         if record:
             ctx.batch_sizes, ctx.reverse, ctx.has_bias = batch_sizes, reverse, bool(bias)
             ctx.background = (factors, futures) if background else None
-            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, *bias, z, acts, cs, tanh_c)
+            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, *bias, z, gates, tanh_c)
         return out, h_n, c_n
 
     def backward(ctx, d_out, d_hn, d_cn):
@@ -151,10 +167,10 @@ class LSTMLayer(_RecurrentLayer):
             return lstm_backward_graph(ctx, d_out, d_hn, d_cn)
         saved = ctx.saved_tensors
         x, h0, c0, w_ih, w_hh = (t._data for t in saved[:5])
-        z, acts, cs, tanh_c = (t._data for t in saved[-4:])
-        n, hidden = cs.shape
+        z, gates, tanh_c = (t._data for t in saved[-3:])
+        n, hidden = tanh_c.shape
         n_in = w_ih.shape[1]
-        dt = cs.dtype
+        dt = tanh_c.dtype
         steps = _steps(ctx.batch_sizes, ctx.reverse)
         need = ctx.needs_input_grad
         if ctx.background is not None:
@@ -164,8 +180,8 @@ class LSTMLayer(_RecurrentLayer):
         else:
             do_from_h, dc_from_h, ifg = np.empty((n, hidden), dt), np.empty((n, hidden), dt), \
                 np.empty((n, 3, hidden), dt)
-            _lstm_factors(acts, tanh_c, cs, c0, steps, None, 0, n, do_from_h, dc_from_h, ifg)
-        f = acts[2]
+            _lstm_factors(gates, tanh_c, 0, n, do_from_h, dc_from_h, ifg)
+        f = gates[2]
         dgates = np.empty((n, 4 * hidden), dt)  # internal gate order
         dgates3 = dgates.reshape(n, 4, hidden)
         w_hh_int = _gate_rows(w_hh, _LSTM_ORDER)

@@ -266,10 +266,11 @@ def softshrink(x, lambd=0.5):
 class Softmax(Op):
     def forward(ctx, x, dim):
         ctx.dim = dim
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
-        y = e / e.sum(axis=dim, keepdims=True)
-        ctx.save_for_backward(y)
-        return y
+        e = np.asarray(np.subtract(x, x.max(axis=dim, keepdims=True)))  # (0-d inputs give a NumPy scalar)
+        np.exp(e, out=e)
+        e /= e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(e)
+        return e
 
     def backward(ctx, g):
         (y,) = ctx.saved_tensors

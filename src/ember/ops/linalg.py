@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd.function import Op
-from .._tensor import _make
+from .._tensor import Tensor, _make
 from ._util import pair
 from .shape import Permute, reshape, squeeze, unsqueeze
 
@@ -50,8 +50,8 @@ _C10_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "
 
 def _check_operands(a, b, op):
     """Matrix products take Tensors of one dtype (torch does not promote here)."""
-    from .._tensor import Tensor
-
+    if a.__class__ is Tensor and b.__class__ is Tensor and a._data.dtype is b._data.dtype:
+        return
     for name, t in (("input", a), ("other", b)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(t).__name__}")

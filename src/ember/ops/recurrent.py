@@ -1,8 +1,10 @@
 """Fused recurrent layers: one op runs a whole LSTM / GRU / Elman-RNN layer (one direction) over a sequence.
 
-The input projection of every time step is one GEMM up front; each step then does one GEMM for the four (or
-three) gates and a handful of in-place NumPy calls. Backward walks the steps in reverse with the same few
-NumPy calls per step, then forms the weight gradients with one GEMM each over all steps.
+LSTM (``_recurrent_lstm.py``): each step is one GEMM of the rows [h_prev | x_t | 1] with all four gates' weights
+(input projection and biases included) written gate-major, then ~10 in-place NumPy calls; backward walks the
+steps in reverse with one GEMM and six NumPy calls per step. Backward factors and the weight gradients are
+computed chunk by chunk on a background thread beside the recurrence (``_recurrent_common.py``). GRU and RNN
+(``_recurrent_gru.py``) project the inputs of all steps with one GEMM up front and run one GEMM per step.
 
 Sequences are laid out as PackedSequence data: rows of step ``t`` are ``data[off[t]:off[t] + batch_sizes[t]]``
 with non-increasing ``batch_sizes``; a padded ``(T, B, *)`` batch is the special case ``batch_sizes = (B,) * T``.
