@@ -274,8 +274,29 @@ class Softmax(Op):
 
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        gy = mul(g, y)
-        return sub(gy, mul(y, sum_(gy, dim=ctx.dim, keepdim=True)))
+        return SoftmaxGrad.apply(g, y, dim=ctx.dim)
+
+
+class SoftmaxGrad(Op):
+    """softmax's backward as one op, in torch's order: ``y * (g - sum(g * y))``."""
+
+    def forward(ctx, g, y, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(g, y)
+        out = np.asarray(g - (g * y).sum(axis=dim, keepdims=True))
+        out *= y
+        return out
+
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        d = ctx.dim
+        gg_g = SoftmaxGrad.apply(gg, y, dim=d) if ctx.next_edges[0] is not None else None
+        gg_y = None
+        if ctx.next_edges[1] is not None:
+            s = sum_(mul(g, y), dim=d, keepdim=True)
+            t = sum_(mul(gg, y), dim=d, keepdim=True)
+            gg_y = sub(mul(gg, sub(g, s)), mul(g, t))
+        return gg_g, gg_y
 
 
 class LogSoftmax(Op):
@@ -288,7 +309,26 @@ class LogSoftmax(Op):
 
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return sub(g, mul(exp(y), sum_(g, dim=ctx.dim, keepdim=True)))
+        return LogSoftmaxGrad.apply(g, y, dim=ctx.dim)
+
+
+class LogSoftmaxGrad(Op):
+    """log_softmax's backward as one op, in torch's order: ``g - exp(y) * sum(g)``."""
+
+    def forward(ctx, g, y, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(g, y)
+        e = np.asarray(np.exp(y))
+        e *= g.sum(axis=dim, keepdims=True)
+        return np.subtract(g, e)
+
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        d = ctx.dim
+        e = exp(y)
+        gg_g = sub(gg, sum_(mul(gg, e), dim=d, keepdim=True)) if ctx.next_edges[0] is not None else None
+        gg_y = mul(mul(gg, e), sum_(g, dim=d, keepdim=True)) * -1 if ctx.next_edges[1] is not None else None
+        return gg_g, gg_y
 
 
 def _softmax_dim(x, dim, op):
