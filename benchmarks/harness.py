@@ -80,7 +80,7 @@ class GemmRunner:
         return np.matmul(self.a, self.b, out=self.c)
 
     def to_numpy(self, out):
-        return out
+        return out[:1, :4].copy()  # a sample: the worker sends its first results to the parent as JSON
 
 
 def _build(framework, workload_name, size, threads):

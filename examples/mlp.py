@@ -1,7 +1,7 @@
 """A multilayer perceptron on the 8x8 handwritten digits: SGD with momentum, a cosine learning-rate schedule,
 and a checkpoint saved with ``torch.save`` and loaded back into a fresh model.
 
-    python examples/mlp.py              # 30 epochs, about 97-98 % test accuracy
+    python examples/mlp.py              # 30 epochs, about 97 % test accuracy
     python examples/mlp.py --epochs 3   # a quick run
 
 The model and the training loop are plain PyTorch code: replace ``import ember as torch`` by ``import torch``

@@ -2,7 +2,7 @@
 
     python examples/quickstart.py
 
-Only tensors, autograd and ops are used (ember.nn and ember.optim come later): the parameters are leaf
+Only tensors, autograd and ops are used (no ember.nn or ember.optim: see the other examples): the parameters are leaf
 tensors that require grad, and the update is a manual SGD step under no_grad. Change the import to
 ``import torch`` and the script runs under PyTorch and prints the same numbers.
 """

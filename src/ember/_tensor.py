@@ -136,9 +136,11 @@ class Tensor(TensorOps):
     def numpy(self, force=False) -> np.ndarray:
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        _notify_value_read(self, "numpy")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        _notify_value_read(self, "__array__")
         a = self._data
         if dtype is not None:
             a = a.astype(dtype, copy=False)

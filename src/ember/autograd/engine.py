@@ -193,13 +193,15 @@ def _deliver_leaf(t, g, capture, results, accumulate, assigned):
             g = g.detach() if g.requires_grad else g
         t.grad = g
         if _Hooks.on_grad_set is not None:
-            _Hooks.on_grad_set(t)
+            _Hooks.on_grad_set(t, True)
     elif _State.enabled:
         t.grad = t.grad + g
         if _Hooks.on_grad_set is not None:
-            _Hooks.on_grad_set(t)
+            _Hooks.on_grad_set(t, False)
     else:
         _kernels.run(_kernels.iadd, t.grad, g)
+        if _Hooks.on_grad_set is not None:
+            _Hooks.on_grad_set(t, False)
     if t._post_accumulate_hooks:
         for h in t._post_accumulate_hooks:
             h(t)

@@ -47,6 +47,7 @@ class _Hooks:
     on_optimizer_step = None
     on_module_call = None
     on_backward = None
+    on_grad_cleared = None
 
 
 class Node:

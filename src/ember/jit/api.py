@@ -7,7 +7,11 @@ optimise it, and run it as generated NumPy code.
     print(step.source)         # the generated Python
 
 Guards: a new trace is made when tensor argument shapes/dtypes/requires_grad, non-tensor arguments, the grad
-mode, any traced module's ``training`` flag, or whether a traced parameter's ``.grad`` is None change.
+mode, any traced module's ``training`` flag, a state tensor's ``requires_grad`` (a frozen parameter), or
+whether a traced parameter's ``.grad`` is None when the call begins (assign vs accumulate; not checked for
+parameters the step's own ``zero_grad()`` empties first) change.
+Not guarded: replacing a parameter object by another after tracing (the graph keeps the traced one;
+in-place updates such as ``load_state_dict`` are seen).
 If the function reads a tensor's value in Python while tracing (``item()``, ``bool()``, ``tolist()``,
 ``numpy()``: data-dependent control flow), it cannot be a static graph: ember warns once, naming the read
 and the source line, and runs that function eagerly from then on.
@@ -26,7 +30,7 @@ __all__ = ["compile", "CompiledFunction"]
 
 
 class _Entry:
-    __slots__ = ("graph", "source", "runner", "modules", "leaves", "n_inputs")
+    __slots__ = ("graph", "source", "runner", "modules", "leaves", "n_inputs", "state")
 
     def guards_hold(self):
         for m, flag in self.modules:
@@ -34,6 +38,9 @@ class _Entry:
                 return False
         for leaf, was_none in self.leaves:
             if (leaf.grad is None) is not was_none:
+                return False
+        for t, flag in self.state:
+            if t.requires_grad is not flag:
                 return False
         return True
 
@@ -111,7 +118,11 @@ class CompiledFunction:
         entry = _Entry()
         entry.graph, entry.source, entry.runner = graph, source, runner
         entry.modules = [(m, m.training) for m in tracer.modules.values()]
-        entry.leaves = [(leaf, leaf.grad is None) for leaf in tracer.leaves.values()]
+        # whether .grad was None when the call began decides assign vs accumulate, unless the step itself
+        # empties .grad (zero_grad) before its backward
+        entry.leaves = [(leaf, tracer.grad_none_at_start.get(id(leaf), True)) for leaf in tracer.leaves.values()
+                        if id(leaf) not in tracer.cleared]
+        entry.state = [(v.ref, v.ref.requires_grad) for v in graph.state if hasattr(v.ref, "requires_grad")]
         self._cache[key] = entry
         self._last = entry
         return result

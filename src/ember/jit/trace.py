@@ -43,19 +43,24 @@ class Tracer:
         self.breaks = []  # (how, site) of value reads
         self.suspended = 0
         self.node_of_ctx = {}  # id(ctx) -> IR node of that op's forward
+        self.grad_none_at_start = {}  # id(tensor) -> whether its .grad was None when tracing began
+        self.cleared = set()  # ids of leaves whose .grad the step sets to None before its backward
 
     # ---- setup --------------------------------------------------------------------------------------------
     def snapshot_state(self):
         """Remember every tensor alive before tracing: their arrays are state, not constants."""
         for obj in gc.get_objects():
             if issubclass(type(obj), Tensor):  # (isinstance would consult foreign __class__ properties)
+                self.grad_none_at_start[id(obj)] = obj.grad is None
                 self.state_owner.setdefault(id(obj._data), obj)
                 self.keep.append(obj._data)
 
     def __enter__(self):
         self._saved_hooks = (_Hooks.on_apply, _Hooks.on_inplace, _Hooks.on_grad_set, _Hooks.on_optimizer_step,
-                             _Hooks.on_module_call, _Hooks.on_backward, _ValueReadObserver.hook)
+                             _Hooks.on_module_call, _Hooks.on_backward, _Hooks.on_grad_cleared,
+                             _ValueReadObserver.hook)
         _Hooks.on_backward = self.on_backward
+        _Hooks.on_grad_cleared = self.on_grad_cleared
         _Hooks.on_apply = self.on_apply
         _Hooks.on_inplace = self.on_inplace
         _Hooks.on_grad_set = self.on_grad_set
@@ -66,7 +71,8 @@ class Tracer:
 
     def __exit__(self, *exc):
         (_Hooks.on_apply, _Hooks.on_inplace, _Hooks.on_grad_set, _Hooks.on_optimizer_step,
-         _Hooks.on_module_call, _Hooks.on_backward, _ValueReadObserver.hook) = self._saved_hooks
+         _Hooks.on_module_call, _Hooks.on_backward, _Hooks.on_grad_cleared, _ValueReadObserver.hook) = \
+            self._saved_hooks
         return False
 
     # ---- values ---------------------------------------------------------------------------------------------
@@ -168,7 +174,11 @@ class Tracer:
         ins = [self.value_of(target)] + [a for a in enc if isinstance(a, Value)]
         self.graph.nodes.append(Node("kernel", kernel, ins, {"args": enc}, [], site=_user_site()))
 
-    def on_grad_set(self, leaf):
+    def on_grad_cleared(self, leaf):
+        if not self.suspended and id(leaf) not in self.leaves:
+            self.cleared.add(id(leaf))
+
+    def on_grad_set(self, leaf, was_none=True):
         if self.suspended:
             return
         self.leaves[id(leaf)] = leaf

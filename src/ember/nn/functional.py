@@ -257,3 +257,6 @@ ctc_loss = _missing("ctc_loss")
 multilabel_margin_loss = _missing("multilabel_margin_loss")
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("where",)]
+
+
+from ..ops.attention import scaled_dot_product_attention  # noqa: E402,F401

@@ -102,12 +102,18 @@ class _Background:
                 fut.result()
 
     @classmethod
-    def _after_fork(cls):
-        cls.pool = None  # the worker thread does not survive fork()
+    def _before_fork(cls):
+        """Let pending tasks finish, so that no BLAS call is half-way through when the process forks."""
+        if cls.pool is not None:
+            cls.pool.submit(int).result()
+
+    @classmethod
+    def _after_fork_in_child(cls):
+        cls.pool = None  # the worker thread does not survive fork(); the child starts its own when needed
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_Background._after_fork)
+    os.register_at_fork(before=_Background._before_fork, after_in_child=_Background._after_fork_in_child)
 
 _CHUNK = 8  # time steps per background task
 

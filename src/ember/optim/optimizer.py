@@ -259,6 +259,8 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
+                if set_to_none and _Hooks.on_grad_cleared is not None:  # compile mode: .grad starts empty here
+                    _Hooks.on_grad_cleared(p)
                 if g is None:
                     continue
                 if set_to_none:

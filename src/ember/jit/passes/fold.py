@@ -1,7 +1,7 @@
 """Constant folding and algebraic simplification.
 
 - an op whose inputs are all constants is evaluated once, at compile time;
-- x * 1, x + 0, x - 0, x / 1 with a constant that changes neither shape nor dtype become x;
+- x * 1, x - 0, x / 1 (exact identities) with a constant that changes neither shape nor dtype become x;
 - transpose of transpose composes into one permutation (or none); reshape of reshape into one reshape;
   a reshape or permutation that changes nothing disappears.
 Nothing here reorders floating-point arithmetic, so results stay bitwise equal to eager mode.
@@ -12,11 +12,14 @@ import numpy as np
 from ..ir import Value
 from ._util import is_random, mutated_values, substitute
 
-_IDENTITY = {"Mul": 1, "Div": 1, "Add": 0, "Sub": 0}
+# exact identities only: x * 1, x / 1 and x - 0 return x bit for bit (x + 0 turns -0.0 into +0.0: kept)
+_IDENTITY = {"Mul": 1, "Div": 1, "Sub": 0}
 
 
 def run(graph):
     mutated = mutated_values(graph)
+    global _contained
+    _contained = _contained_values(graph)
     producer = {}
     mapping = {}
     kept = []
@@ -72,10 +75,9 @@ def _simplify(n, producer, mutated):
         return None
     if name in _IDENTITY and len(n.inputs) == 2:
         x, c = n.inputs
-        if _is_const(c, _IDENTITY[name]) and x.shape == out.shape and x.dtype == out.dtype and id(x) not in mutated:
+        if _is_const(c, _IDENTITY[name]) and _aliasable(x, out, mutated):
             return x
-        if name in ("Mul", "Add") and _is_const(x, _IDENTITY[name]) and c.shape == out.shape \
-                and c.dtype == out.dtype and id(c) not in mutated:
+        if name == "Mul" and _is_const(x, 1) and _aliasable(c, out, mutated):
             return c
         return None
     if name == "Permute":
@@ -100,6 +102,34 @@ def _simplify(n, producer, mutated):
         if src.shape == out.shape and id(src) not in mutated and src.kind != "input":
             return src
     return None
+
+
+_contained = set()
+
+
+def _contained_values(graph):
+    """ids of values only ever read by ops that make fresh arrays (so they cannot leak out of the step)."""
+    users = graph.users()
+    escaping = {id(v) for v in graph.output_values()}
+    for n in graph.nodes:
+        if n.kind not in ("op", "expr"):
+            escaping.update(id(v) for v in n.inputs)
+    out = set()
+    for n in graph.nodes:
+        for v in n.outputs:
+            us = users.get(id(v), [])
+            if id(v) not in escaping and all(u.kind == "expr" or (u.kind == "op" and not getattr(u.op, "is_view", False))
+                                              for u in us):
+                out.add(id(v))
+    return out
+
+
+def _aliasable(x, out, mutated):
+    """``out`` may become ``x`` itself: same type, nobody writes to either, and an input or state array only
+    when the result stays inside the step (returned, it would share memory with the caller's tensor)."""
+    if x.shape != out.shape or x.dtype != out.dtype or id(x) in mutated:
+        return False
+    return x.kind in ("node", "constant") or id(out) in _contained
 
 
 def _is_const(v, value):

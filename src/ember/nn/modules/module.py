@@ -350,6 +350,8 @@ class Module(StateDictMixin):
 
     def zero_grad(self, set_to_none=True) -> None:
         for p in self.parameters():
+            if set_to_none and _Hooks.on_grad_cleared is not None:  # compile mode: .grad starts empty here
+                _Hooks.on_grad_cleared(p)
             if p.grad is None:
                 continue
             if set_to_none:
@@ -451,7 +453,10 @@ class Module(StateDictMixin):
         return self
 
     def compile(self, *args, **kwargs):
-        raise NotImplementedError("Module.compile: ember's compile mode is not implemented yet")
+        """Compile this module's forward in place (torch's ``Module.compile``); see ``ember.compile``."""
+        import ember
+
+        self.__dict__["_compiled_forward"] = ember.compile(self.forward, **kwargs)
 
     # ---- repr ------------------------------------------------------------------------------------------
     def _get_name(self):
@@ -479,6 +484,9 @@ class Module(StateDictMixin):
         if _Hooks.on_module_call is not None:  # compile mode guards on every traced module's training flag
             _Hooks.on_module_call(self)
         d = self.__dict__
+        compiled = d.get("_compiled_forward")
+        if compiled is not None and _Hooks.on_apply is None:  # (inside another trace, trace through)
+            return compiled(*args, **kwargs)
         try:
             hooked = (d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"]
                       or d["_backward_pre_hooks"])
