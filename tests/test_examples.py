@@ -27,7 +27,7 @@ def as_torch(source):
 
 
 def test_readme_python_snippet_fits_the_true_weights():
-    (snippet,) = readme_blocks("python")
+    snippet = readme_blocks("python")[0]
     namespace = {}
     exec(compile(snippet, "README.md", "exec"), namespace)
     w, true_w = namespace["w"].detach().numpy(), namespace["true_w"].numpy()
@@ -36,15 +36,23 @@ def test_readme_python_snippet_fits_the_true_weights():
 
 
 def test_readme_snippet_runs_under_torch_too():
-    (snippet,) = readme_blocks("python")
+    snippet = readme_blocks("python")[0]
     out = run_python(as_torch(snippet))
     assert "grad_fn=<MeanBackward0>" in out
 
 
 def test_readme_commands_are_the_ones_ci_runs():
     blocks = [b.strip().splitlines() for b in readme_blocks("bash")]
-    assert ["pip install -e . && python examples/quickstart.py"] in blocks
+    assert ["pip install -e '.[tools,datasets]' && ember demo"] in blocks
     assert ["pip install -e '.[test]'", "python -m pytest -n 2"] in blocks
+
+
+def test_readme_keras_snippet_learns():
+    snippet = readme_blocks("python")[1]
+    assert "import ember as tf" in snippet
+    namespace = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    assert namespace["mae"] < namespace["y_train"].std()  # better than predicting the mean
 
 
 def quickstart_log(source):
