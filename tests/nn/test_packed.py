@@ -288,7 +288,7 @@ def test_layers_on_packed_input_match_torch(case, dtype):
 
 
 def test_long_packed_lstm_matches_torch():
-    """Long enough (20 steps, batch 32, hidden 64) for the background worker, with ragged lengths.
+    """20 steps, batch 32, hidden 64, ragged lengths.
 
     Above 16 sequences torch sorts lengths with an unstable sort, so equal lengths may be packed in another
     order than ember's (stable) one; the padded outputs and final states, in the caller's order, are equal."""

@@ -259,4 +259,4 @@ multilabel_margin_loss = _missing("multilabel_margin_loss")
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("where",)]
 
 
-from ..ops.attention import scaled_dot_product_attention  # noqa: E402,F401
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402,F401

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.grad_mode import _State
 from .._tensor import _make
-from ._recurrent_common import _BlasThreads, _RecurrentLayer, _input_projection, _sigmoid_, _state_grad, _steps
+from ._recurrent_common import _RecurrentLayer, _input_projection, _sigmoid_, _state_grad, _steps
 
 
 class GRULayer(_RecurrentLayer):
@@ -17,27 +17,23 @@ class GRULayer(_RecurrentLayer):
         hprev = np.empty((n, hidden), x.dtype)
         h = h0.copy()
         w_t = w_hh.T
-        blas = _BlasThreads.set_local(1)
-        try:
-            for s, b in _steps(batch_sizes, reverse):
-                e = s + b
-                g, hg, hp = gates[s:e], hgates[s:e], h[:b]
-                hprev[s:e] = hp
-                np.matmul(hp, w_t, out=hg)
-                if b_hh is not None:
-                    hg += b_hh
-                rz = g[:, :h2]
-                rz += hg[:, :h2]
-                _sigmoid_(rz)
-                new = g[:, h2:]
-                new += np.multiply(g[:, :hidden], hg[:, h2:], out=out[s:e])  # n = tanh(xn + r * hn)
-                np.tanh(new, out=new)
-                np.subtract(hp, new, out=out[s:e])  # h = (h_prev - n) * z + n
-                out[s:e] *= g[:, hidden:h2]
-                out[s:e] += new
-                hp[...] = out[s:e]
-        finally:
-            _BlasThreads.restore(blas)
+        for s, b in _steps(batch_sizes, reverse):
+            e = s + b
+            g, hg, hp = gates[s:e], hgates[s:e], h[:b]
+            hprev[s:e] = hp
+            np.matmul(hp, w_t, out=hg)
+            if b_hh is not None:
+                hg += b_hh
+            rz = g[:, :h2]
+            rz += hg[:, :h2]
+            _sigmoid_(rz)
+            new = g[:, h2:]
+            new += np.multiply(g[:, :hidden], hg[:, h2:], out=out[s:e])  # n = tanh(xn + r * hn)
+            np.tanh(new, out=new)
+            np.subtract(hp, new, out=out[s:e])  # h = (h_prev - n) * z + n
+            out[s:e] *= g[:, hidden:h2]
+            out[s:e] += new
+            hp[...] = out[s:e]
         if ctx.next_edges is not None:
             ctx.batch_sizes, ctx.reverse, ctx.has_bias = batch_sizes, reverse, bool(bias)
             ctx.save_for_backward(x, h0, w_ih, w_hh, *bias, gates, hgates, hprev)
@@ -62,25 +58,21 @@ class GRULayer(_RecurrentLayer):
         dh = _state_grad(d_hn, h0)
         dout = None if d_out is None else d_out._data
         dh_t = np.empty_like(dh)
-        blas = _BlasThreads.set_local(1)
-        try:
-            for s, b in reversed(_steps(ctx.batch_sizes, ctx.reverse)):
-                e = s + b
-                dht = dh_t[:b]
-                if dout is not None:
-                    np.add(dh[:b], dout[s:e], out=dht)
-                else:
-                    dht[...] = dh[:b]
-                dg, dhg = dgates[s:e], dhgates[s:e]
-                np.multiply(dht, k_new[s:e], out=dg[:, h2:])
-                np.multiply(dht, k_z[s:e], out=dg[:, hidden:h2])
-                np.multiply(dg[:, h2:], k_r[s:e], out=dg[:, :hidden])
-                dhg[:, :h2] = dg[:, :h2]
-                np.multiply(dg[:, h2:], r[s:e], out=dhg[:, h2:])
-                np.matmul(dhg, w_hh, out=dh[:b])
-                dh[:b] += np.multiply(dht, z[s:e], out=dht)
-        finally:
-            _BlasThreads.restore(blas)
+        for s, b in reversed(_steps(ctx.batch_sizes, ctx.reverse)):
+            e = s + b
+            dht = dh_t[:b]
+            if dout is not None:
+                np.add(dh[:b], dout[s:e], out=dht)
+            else:
+                dht[...] = dh[:b]
+            dg, dhg = dgates[s:e], dhgates[s:e]
+            np.multiply(dht, k_new[s:e], out=dg[:, h2:])
+            np.multiply(dht, k_z[s:e], out=dg[:, hidden:h2])
+            np.multiply(dg[:, h2:], k_r[s:e], out=dg[:, :hidden])
+            dhg[:, :h2] = dg[:, :h2]
+            np.multiply(dg[:, h2:], r[s:e], out=dhg[:, h2:])
+            np.matmul(dhg, w_hh, out=dh[:b])
+            dh[:b] += np.multiply(dht, z[s:e], out=dht)
         grads = ctx._weight_grads(dgates, x, w_ih, hprev, dhgates)
         need = ctx.needs_input_grad
         return (grads[0], _make(dh) if need[1] else None, *grads[1:])
@@ -97,20 +89,16 @@ class RNNLayer(_RecurrentLayer):
         h = h0.copy()
         w_t = w_hh.T
         buf = np.empty_like(h)
-        blas = _BlasThreads.set_local(1)
-        try:
-            for s, b in _steps(batch_sizes, reverse):
-                e = s + b
-                hp, o = h[:b], out[s:e]
-                hprev[s:e] = hp
-                o += np.matmul(hp, w_t, out=buf[:b])
-                if relu:
-                    np.maximum(o, 0, out=o)
-                else:
-                    np.tanh(o, out=o)
-                hp[...] = o
-        finally:
-            _BlasThreads.restore(blas)
+        for s, b in _steps(batch_sizes, reverse):
+            e = s + b
+            hp, o = h[:b], out[s:e]
+            hprev[s:e] = hp
+            o += np.matmul(hp, w_t, out=buf[:b])
+            if relu:
+                np.maximum(o, 0, out=o)
+            else:
+                np.tanh(o, out=o)
+            hp[...] = o
         if ctx.next_edges is not None:
             ctx.batch_sizes, ctx.reverse, ctx.has_bias, ctx.relu = batch_sizes, reverse, bool(bias), relu
             ctx.save_for_backward(x, h0, w_ih, w_hh, *bias, out, hprev)
@@ -128,19 +116,15 @@ class RNNLayer(_RecurrentLayer):
         dpre = np.empty_like(out)
         dh = _state_grad(d_hn, h0)
         dout = None if d_out is None else d_out._data
-        blas = _BlasThreads.set_local(1)
-        try:
-            for s, b in reversed(_steps(ctx.batch_sizes, ctx.reverse)):
-                e = s + b
-                dp = dpre[s:e]
-                if dout is not None:
-                    np.add(dh[:b], dout[s:e], out=dp)
-                    dp *= dact[s:e]
-                else:
-                    np.multiply(dh[:b], dact[s:e], out=dp)
-                np.matmul(dp, w_hh, out=dh[:b])
-        finally:
-            _BlasThreads.restore(blas)
+        for s, b in reversed(_steps(ctx.batch_sizes, ctx.reverse)):
+            e = s + b
+            dp = dpre[s:e]
+            if dout is not None:
+                np.add(dh[:b], dout[s:e], out=dp)
+                dp *= dact[s:e]
+            else:
+                np.multiply(dh[:b], dact[s:e], out=dp)
+            np.matmul(dp, w_hh, out=dh[:b])
         grads = ctx._weight_grads(dpre, x, w_ih, hprev)
         need = ctx.needs_input_grad
         return (grads[0], _make(dh) if need[1] else None, *grads[1:])

@@ -3,8 +3,7 @@ import numpy as np
 
 from ..autograd.grad_mode import _State
 from .._tensor import _make
-from ._recurrent_common import (_Background, _BlasThreads, _RecurrentLayer, _chunks, _gate_rows, _state_grad, _steps,
-                                _use_background)
+from ._recurrent_common import _RecurrentLayer, _state_grad, _steps
 
 # Internal gate order o, i, f, g (torch's chunks are i, f, g, o): the three sigmoid gates are contiguous
 # (0:3) for the forward, and the three gates driven by dc (1:4) are contiguous for the backward.
@@ -32,29 +31,27 @@ def _lstm_packed_weights(w_ih, w_hh, bias):
     return wt
 
 
-def _lstm_factors(gates, tanh_c, r0, r1, do_from_h, dc_from_h, ifg):
-    """Backward factors of rows [r0, r1), from their forward values only: d(pre o)/dh, dc/dh and
+def _lstm_factors(gates, tanh_c):
+    """Backward factors from the forward values alone, for all rows at once: d(pre o)/dh, dc/dh and
     d(pre i, f, g)/dc."""
-    o, i, f, g, c_prev = (a[r0:r1] for a in gates)
-    tc = tanh_c[r0:r1]
-    do = do_from_h[r0:r1]
-    np.subtract(1, o, out=do)
-    do *= o
-    do *= tc
-    dc = dc_from_h[r0:r1]
-    np.multiply(tc, tc, out=dc)
-    np.subtract(1, dc, out=dc)
-    dc *= o
-    block = ifg[r0:r1]
-    np.subtract(1, i, out=block[:, 0])
-    block[:, 0] *= i
-    block[:, 0] *= g
-    np.subtract(1, f, out=block[:, 1])
-    block[:, 1] *= f
-    block[:, 1] *= c_prev
-    np.multiply(g, g, out=block[:, 2])
-    np.subtract(1, block[:, 2], out=block[:, 2])
-    block[:, 2] *= i
+    o, i, f, g, c_prev = gates
+    do_from_h = np.subtract(1, o)
+    do_from_h *= o
+    do_from_h *= tanh_c
+    dc_from_h = np.multiply(tanh_c, tanh_c)
+    np.subtract(1, dc_from_h, out=dc_from_h)
+    dc_from_h *= o
+    ifg = np.empty((3,) + o.shape, o.dtype)  # gate-major, like the gates
+    np.subtract(1, i, out=ifg[0])
+    ifg[0] *= i
+    ifg[0] *= g
+    np.subtract(1, f, out=ifg[1])
+    ifg[1] *= f
+    ifg[1] *= c_prev
+    np.multiply(g, g, out=ifg[2])
+    np.subtract(1, ifg[2], out=ifg[2])
+    ifg[2] *= i
+    return do_from_h, dc_from_h, ifg
 
 
 def _copy_outputs(out, z, in_z, hidden):
@@ -72,15 +69,6 @@ def _copy_outputs(out, z, in_z, hidden):
         return
     for s, rows, ns in in_z:
         out[s:s + rows] = z[ns:ns + rows, :hidden]
-
-
-def _weight_grad_task(dgates, z, w_ih_int, dx, dw, r0, r1):
-    """Accumulate rows [r0, r1) into the weight gradient (and fill their input gradient)."""
-    rows = dgates[r0:r1]
-    if dw is not None:
-        dw += np.matmul(rows.T, z[r0:r1])
-    if dx is not None:
-        np.matmul(rows, w_ih_int, out=dx[r0:r1])
 
 
 class LSTMLayer(_RecurrentLayer):
@@ -114,49 +102,34 @@ class LSTMLayer(_RecurrentLayer):
         prod = np.empty((2, bsz, hidden), dt)
         h_tmp, c_tmp = np.empty((bsz, hidden), dt), np.empty((bsz, hidden), dt)
         in_z = []  # steps whose h went straight into z: (start, rows, next start)
-        record = ctx.next_edges is not None
-        # backward factors are computed chunk by chunk on the worker while the recurrence goes on
-        background = record and _use_background(steps, hidden)
-        chunk_ends = {}
-        if background:
-            factors = (np.empty((n, hidden), dt), np.empty((n, hidden), dt), np.empty((n, 3, hidden), dt))
-            chunk_ends = {k + len(group) - 1: (r0, r1) for k, group, r0, r1 in _chunks(steps)}
-            futures = []
         last = len(steps) - 1
-        blas = _BlasThreads.set_local(1)
-        try:
-            with np.errstate(over="ignore"):
-                for k, (s, b) in enumerate(steps):
-                    e = s + b
-                    np.matmul(z[s:e], wt, out=gates[:4, s:e])
-                    sig = gates[:3, s:e]
-                    np.exp(sig, out=sig)
-                    sig += 1
-                    np.reciprocal(sig, out=sig)
-                    np.tanh(gates[3, s:e], out=gates[3, s:e])
-                    pr = np.multiply(gates[1:3, s:e], gates[3:5, s:e], out=prod[:, :b])  # i * g, f * c_prev
-                    ns, nb = steps[k + 1] if k < last else (0, 0)
-                    direct = nb == b
-                    c = np.add(pr[0], pr[1], out=gates[4, ns:ns + b] if direct else c_tmp[:b])
-                    tc = np.tanh(c, out=tanh_c[s:e])
-                    h = np.multiply(gates[0, s:e], tc, out=z[ns:ns + b, :hidden] if direct else h_tmp[:b])
-                    if direct:
-                        in_z.append((s, b, ns))
-                    else:
-                        out[s:e] = h
-                        m = min(b, nb)
-                        z[ns:ns + m, :hidden] = h[:m]
-                        gates[4, ns:ns + m] = c[:m]
-                        h_n[nb:b] = h[nb:]  # rows whose sequence ends here
-                        c_n[nb:b] = c[nb:]
-                    if k in chunk_ends:
-                        futures.append(_Background.submit(_lstm_factors, gates, tanh_c, *chunk_ends[k], *factors))
-        finally:
-            _BlasThreads.restore(blas)
+        with np.errstate(over="ignore"):
+            for k, (s, b) in enumerate(steps):
+                e = s + b
+                np.matmul(z[s:e], wt, out=gates[:4, s:e])
+                sig = gates[:3, s:e]
+                np.exp(sig, out=sig)
+                sig += 1
+                np.reciprocal(sig, out=sig)
+                np.tanh(gates[3, s:e], out=gates[3, s:e])
+                pr = np.multiply(gates[1:3, s:e], gates[3:5, s:e], out=prod[:, :b])  # i * g, f * c_prev
+                ns, nb = steps[k + 1] if k < last else (0, 0)
+                direct = nb == b
+                c = np.add(pr[0], pr[1], out=gates[4, ns:ns + b] if direct else c_tmp[:b])
+                tc = np.tanh(c, out=tanh_c[s:e])
+                h = np.multiply(gates[0, s:e], tc, out=z[ns:ns + b, :hidden] if direct else h_tmp[:b])
+                if direct:
+                    in_z.append((s, b, ns))
+                else:
+                    out[s:e] = h
+                    m = min(b, nb)
+                    z[ns:ns + m, :hidden] = h[:m]
+                    gates[4, ns:ns + m] = c[:m]
+                    h_n[nb:b] = h[nb:]  # rows whose sequence ends here
+                    c_n[nb:b] = c[nb:]
         _copy_outputs(out, z, in_z, hidden)
-        if record:
+        if ctx.next_edges is not None:
             ctx.batch_sizes, ctx.reverse, ctx.has_bias = batch_sizes, reverse, bool(bias)
-            ctx.background = (factors, futures) if background else None
             ctx.save_for_backward(x, h0, c0, w_ih, w_hh, *bias, z, gates, tanh_c)
         return out, h_n, c_n
 
@@ -173,65 +146,40 @@ class LSTMLayer(_RecurrentLayer):
         dt = tanh_c.dtype
         steps = _steps(ctx.batch_sizes, ctx.reverse)
         need = ctx.needs_input_grad
-        if ctx.background is not None:
-            (do_from_h, dc_from_h, ifg), futures = ctx.background
-            ctx.background = None
-            _Background.wait(futures)
-        else:
-            do_from_h, dc_from_h, ifg = np.empty((n, hidden), dt), np.empty((n, hidden), dt), \
-                np.empty((n, 3, hidden), dt)
-            _lstm_factors(gates, tanh_c, 0, n, do_from_h, dc_from_h, ifg)
+        do_from_h, dc_from_h, ifg = _lstm_factors(gates, tanh_c)
         f = gates[2]
-        dgates = np.empty((n, 4 * hidden), dt)  # internal gate order
-        dgates3 = dgates.reshape(n, 4, hidden)
-        w_hh_int = _gate_rows(w_hh, _LSTM_ORDER)
-        w_ih_int = _gate_rows(w_ih, _LSTM_ORDER)
-        dx = np.empty((n, n_in), dt) if need[0] else None
-        dw = np.zeros((4 * hidden, z.shape[1]), dt) if any(need[3:]) else None
-        background = _use_background(steps, hidden)
-        chunk_ends = {k + len(group) - 1: (r0, r1) for k, group, r0, r1 in _chunks(steps[::-1])} \
-            if background else {}
-        futures = []
+        dgates = np.empty((4, n, hidden), dt)  # gate-major, internal gate order
+        w_hh4 = w_hh.reshape(4, hidden, hidden)[_LSTM_ORDER]  # dh = sum over gates of dgates[g] @ w_hh4[g]
         dh = _state_grad(d_hn, h0)
         dc = _state_grad(d_cn, c0)
         dout = None if d_out is None else d_out._data
         dh_t = np.empty_like(dh)
         dc_t = np.empty_like(dc)
-        blas = _BlasThreads.set_local(1)
-        try:
-            for k, (s, b) in enumerate(reversed(steps)):
-                e = s + b
-                dct = dc_t[:b]
-                if dout is not None:
-                    dht = np.add(dh[:b], dout[s:e], out=dh_t[:b])
-                else:
-                    dht = dh[:b]  # read before the matmul below overwrites it
-                np.multiply(dht, dc_from_h[s:e], out=dct)
-                dct += dc[:b]
-                np.multiply(dct[:, None, :], ifg[s:e], out=dgates3[s:e, 1:])
-                np.multiply(dht, do_from_h[s:e], out=dgates3[s:e, 0])
-                np.multiply(dct, f[s:e], out=dc[:b])
-                np.matmul(dgates[s:e], w_hh_int, out=dh[:b])
-                if k in chunk_ends and k + 1 < len(steps):  # the last chunk runs here, beside the worker
-                    r0, r1 = chunk_ends[k]
-                    futures.append(_Background.submit(_weight_grad_task, dgates, z, w_ih_int, dx, dw, r0, r1))
-        finally:
-            _BlasThreads.restore(blas)
-        if background:
-            r0, r1 = chunk_ends[len(steps) - 1]
-            last_dw = None if dw is None else np.zeros_like(dw)
-            _weight_grad_task(dgates, z, w_ih_int, dx, last_dw, r0, r1)
-            _Background.wait(futures)
-            if dw is not None:
-                dw += last_dw
-        else:
-            _weight_grad_task(dgates, z, w_ih_int, dx, dw, 0, n)
+        per_gate = np.empty((4,) + dh.shape, dt)
+        for s, b in reversed(steps):
+            e = s + b
+            dct = dc_t[:b]
+            if dout is not None:
+                dht = np.add(dh[:b], dout[s:e], out=dh_t[:b])
+            else:
+                dht = dh[:b]  # read before it is overwritten below
+            np.multiply(dht, dc_from_h[s:e], out=dct)
+            dct += dc[:b]
+            np.multiply(dct, ifg[:, s:e], out=dgates[1:, s:e])
+            np.multiply(dht, do_from_h[s:e], out=dgates[0, s:e])
+            np.multiply(dct, f[s:e], out=dc[:b])
+            np.add.reduce(np.matmul(dgates[:, s:e], w_hh4, out=per_gate[:, :b]), axis=0, out=dh[:b])
+        dx = None
+        if need[0]:
+            dx = np.add.reduce(np.matmul(dgates, w_ih.reshape(4, hidden, n_in)[_LSTM_ORDER]), axis=0)
+        # [dW_hh | dW_ih | db] per gate, back in torch's gate order
+        dw = np.matmul(dgates.transpose(0, 2, 1), z)[_LSTM_INVERSE].reshape(4 * hidden, -1) \
+            if any(need[3:]) else None
         grads = [_make(dx) if need[0] else None, _make(dh) if need[1] else None, _make(dc) if need[2] else None,
                  None, None]
         if ctx.has_bias:
             grads += [None, None]
         if dw is not None:
-            dw = _gate_rows(dw, _LSTM_INVERSE)  # [dW_hh | dW_ih | db] in torch's gate order
             if need[3]:
                 grads[3] = _make(np.ascontiguousarray(dw[:, hidden:hidden + n_in]))
             if need[4]:
