@@ -88,7 +88,8 @@ def _build(framework, workload_name, size, threads):
     from workloads import WORKLOADS, build_torch_like
 
     if framework == GEMM:
-        return GemmRunner(GEMM_SIDE[size]), None
+        runner = GemmRunner(GEMM_SIDE[size])
+        return runner, runner.info["version"]
     w = WORKLOADS[workload_name]
     if framework in ("ember", "ember.compile"):
         import ember

@@ -264,7 +264,9 @@ def _fmt(v, spec=".2f", missing="-"):
 
 
 def versions(results):
-    seen = {"Python": results["config"].get("python", platform.python_version())}
+    import numpy
+
+    seen = {"Python": results["config"].get("python", platform.python_version()), "NumPy": numpy.__version__}
     for wl in results["workloads"]:
         for fw, r in wl["frameworks"].items():
             if r.get("version"):
