@@ -122,7 +122,8 @@ def pyspy_profile(name, size, seconds, threads, rate=400):
         p = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if not os.path.exists(out):
             raise SystemExit(f"py-spy failed:\n{p.stderr}")
-        lines = open(out).read().splitlines()
+        with open(out) as f:
+            lines = f.read().splitlines()
     cats, per_fn, total = collections.Counter(), collections.defaultdict(collections.Counter), 0
     phases = collections.defaultdict(collections.Counter)
     for line in lines:
