@@ -88,11 +88,17 @@ class FlatGroup:
             p._version[0] += 1
 
 
+# Flattening pays when a group has many small tensors (per-call overhead dominates); for large tensors the
+# gather/scatter copies cost more memory passes than the per-parameter calls they save.
+MAX_MEAN_NUMEL = 4096
+
+
 def flat_step(optimizer, group, keys, update, hparams):
     """Run ``update(param, grad, state, hparams)`` once on the group's flat tensors, if possible.
 
-    Returns False (and leaves the work to the per-parameter loop) when the group cannot be flattened: a
-    parameter without a gradient, mixed dtypes, state not created yet, or fewer than two parameters.
+    Returns False (and leaves the work to the per-parameter loop) when the group cannot or should not be
+    flattened: a parameter without a gradient, mixed dtypes, state not created yet, fewer than two parameters,
+    or parameters too large on average for the copies to pay.
     """
     params = group["params"]
     cache = optimizer.__dict__.setdefault("_flat_groups", {})
@@ -110,6 +116,7 @@ def flat_step(optimizer, group, keys, update, hparams):
         del cache[id(group)]
     states = [state[p] if p in state else {} for p in params]
     ok = len(params) > 1 and all(p.grad is not None for p in params) and (not keys or all(states))
+    ok = ok and sum(p._data.size for p in params) <= MAX_MEAN_NUMEL * len(params)
     if ok:
         dt = params[0]._data.dtype
         ok = all(p._data.dtype == dt and p.grad._data.dtype == dt and p._data.flags.c_contiguous for p in params)
