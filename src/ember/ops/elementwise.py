@@ -4,7 +4,6 @@ clamp; each with its gradient. Unary maths live in ``unary.py`` and are re-expor
 Backward formulas use Tensor ops, so they are differentiable again (double backward) and visible to the
 compile-mode tracer. Broadcasting is undone by the engine, never here.
 """
-import math
 import numbers
 
 import numpy as np

@@ -3,7 +3,6 @@ import numpy as np
 
 from ..autograd.function import Op
 from .._tensor import Tensor, _make
-from ._util import pair
 from .shape import Permute, reshape, squeeze, unsqueeze
 
 

@@ -5,7 +5,7 @@ from .._dtype import get_default_dtype
 from ..autograd.function import Op
 from .._tensor import Tensor, _make
 from ._util import dims_arg, wrap_dim
-from .elementwise import _t, abs as abs_, add, cast, div, eq, exp, log, mul, pow_scalar, sqrt, sub, where
+from .elementwise import _t, abs as abs_, cast, div, eq, exp, mul, pow_scalar, sub, where
 from .shape import Expand, Reshape, expand, reshape
 
 
