@@ -31,12 +31,10 @@ class Adagrad(Optimizer):
         state["sum"] = full_like(p, initial_accumulator_value)
         return state
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("foreach", None), ("maximize", False), ("differentiable", False),
-                                 ("fused", None)):
-                group.setdefault(key, default)
+    # keys a param group gets when an older state is restored (Optimizer.__setstate__)
+    _group_defaults = (
+        ("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None),
+    )
 
     def share_memory(self):
         """No-op (ember has no multiprocessing shared memory); kept for API compatibility."""

@@ -32,13 +32,11 @@ class Adam(Optimizer):
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("amsgrad", False), ("maximize", False), ("foreach", None),
-                                 ("capturable", False), ("differentiable", False), ("fused", None),
-                                 ("decoupled_weight_decay", False)):
-                group.setdefault(key, default)
+    # keys a param group gets when an older state is restored (Optimizer.__setstate__)
+    _group_defaults = (
+        ("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False), ("differentiable", False),
+        ("fused", None), ("decoupled_weight_decay", False),
+    )
 
     def _state_of(self, p, amsgrad):
         state = self.state[p]

@@ -153,6 +153,8 @@ class Optimizer:
     override ``defaults`` for that group. Subclasses implement ``step(closure=None)``.
     """
 
+    _group_defaults = ()  # (key, default) pairs every param group gets when an older state is restored
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
@@ -194,6 +196,9 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, default in self._group_defaults:
+                group.setdefault(key, default)
 
     def __repr__(self):
         lines = [self.__class__.__name__ + " ("]

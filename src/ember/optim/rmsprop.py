@@ -23,12 +23,11 @@ class RMSprop(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
-                                 ("differentiable", False), ("capturable", False)):
-                group.setdefault(key, default)
+    # keys a param group gets when an older state is restored (Optimizer.__setstate__)
+    _group_defaults = (
+        ("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False), ("differentiable", False),
+        ("capturable", False),
+    )
 
     @_use_grad
     def step(self, closure=None):
