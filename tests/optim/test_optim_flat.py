@@ -70,3 +70,50 @@ def test_parameter_aliases_see_the_update():
         opt.step()
     for p, a in zip(params, aliases):
         np.testing.assert_array_equal(p.detach().numpy(), a.numpy())
+
+
+def run_chunked(make_opt, chunk_bytes, steps=4):
+    """Updates of parameters larger than a chunk, some with non-contiguous gradients."""
+    rng = np.random.default_rng(2)
+    params = [ember.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+              for s in [(7, 9), (37,), (), (4, 5)]]
+    opt = make_opt(params)
+    old_chunk, old_flat = ember._kernels.CHUNK_BYTES, _flat.MAX_MEAN_NUMEL
+    ember._kernels.CHUNK_BYTES, _flat.MAX_MEAN_NUMEL = chunk_bytes, 0
+    try:
+        for _ in range(steps):
+            for p in params:
+                g = rng.standard_normal(p.shape[::-1]).astype(np.float32)
+                p.grad = ember.tensor(g).t() if p.dim() == 2 and p.shape[0] == 4 else ember.tensor(g.T.copy())
+            opt.step()
+    finally:
+        ember._kernels.CHUNK_BYTES, _flat.MAX_MEAN_NUMEL = old_chunk, old_flat
+    return params, opt
+
+
+@pytest.mark.parametrize("make_opt", OPTS)
+def test_chunked_updates_are_bitwise_equal_to_whole_array_updates(make_opt):
+    pc, oc = run_chunked(make_opt, 40)  # 10 float32 elements per chunk: chunk edges fall inside every array
+    pw, ow = run_chunked(make_opt, 1 << 30)
+    for a, b in zip(pc, pw):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    for sa, sb in zip(oc.state_dict()["state"].values(), ow.state_dict()["state"].values()):
+        for k in sa:
+            np.testing.assert_array_equal(np.asarray(sa[k].numpy() if hasattr(sa[k], "numpy") else sa[k]),
+                                          np.asarray(sb[k].numpy() if hasattr(sb[k], "numpy") else sb[k]))
+
+
+def test_chunks_cover_every_element_once():
+    a = np.arange(23, dtype=np.float32)
+    b = np.arange(23, dtype=np.float32) * 2
+    old = ember._kernels.CHUNK_BYTES
+    ember._kernels.CHUNK_BYTES = 20
+    try:
+        parts = list(ember._kernels.chunks(a, None, b))
+        whole = list(ember._kernels.chunks(a[::2], b[::2]))  # not contiguous: one piece
+    finally:
+        ember._kernels.CHUNK_BYTES = old
+    assert [len(c[0]) for c in parts] == [5, 5, 5, 5, 3] and all(c[1] is None for c in parts)
+    np.testing.assert_array_equal(np.concatenate([c[0] for c in parts]), a)
+    np.testing.assert_array_equal(np.concatenate([c[2] for c in parts]), b)
+    assert len(whole) == 1 and whole[0][0].shape == (12,)

@@ -67,12 +67,24 @@ class Adam(Optimizer):
     @staticmethod
     def _update(p, grad, state, hp):
         """One Adam update, in place on arrays: ``p`` is a parameter's storage or a group's flat buffer.
-        Same operations, in the same order, as torch's single-tensor Adam."""
+        Same operations, in the same order, as torch's single-tensor Adam; elementwise, chunk by chunk."""
         lr, eps, weight_decay, beta1, beta2, amsgrad, maximize, decoupled = hp
+        step_t = state["step"]._data
+        step_t += 1
+        step = float(step_t)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        scalars = (lr, eps, weight_decay, beta1, beta2, maximize, decoupled, lr / bias_correction1,
+                   bias_correction2 ** 0.5)
+        max_sq = state["max_exp_avg_sq"]._data if amsgrad else None
+        for chunk in _k.chunks(p, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data, max_sq):
+            Adam._apply(*chunk, scalars)
+
+    @staticmethod
+    def _apply(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scalars):
+        lr, eps, weight_decay, beta1, beta2, maximize, decoupled, step_size, bias_correction2_sqrt = scalars
         if maximize:
             grad = np.negative(grad)
-        exp_avg, exp_avg_sq, step_t = state["exp_avg"]._data, state["exp_avg_sq"]._data, state["step"]._data
-        step_t += 1
         if weight_decay != 0:
             if decoupled:
                 _k.imul(p, 1 - lr * weight_decay)
@@ -81,14 +93,7 @@ class Adam(Optimizer):
         _k.lerp(exp_avg, grad, 1 - beta1)
         _k.imul(exp_avg_sq, beta2)
         _k.addcmul(exp_avg_sq, grad, grad, 1 - beta2)
-
-        step = float(step_t)
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2 = 1 - beta2 ** step
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2 ** 0.5
-        if amsgrad:
-            max_exp_avg_sq = state["max_exp_avg_sq"]._data
+        if max_exp_avg_sq is not None:
             _k.imaximum(max_exp_avg_sq, exp_avg_sq)
             denom = np.sqrt(max_exp_avg_sq)
         else:

@@ -49,18 +49,25 @@ class SGD(Optimizer):
     @staticmethod
     def _update(p, grad, state, hp):
         """One SGD update, in place on arrays: ``p`` is a parameter's storage or a group's flat buffer."""
+        buf = state.get("momentum_buffer") if hp[1] != 0 else None
+        if hp[1] != 0 and buf is None:  # first step: the buffer starts as a copy of the (decayed) gradient
+            SGD._apply(p, grad, None, hp, state)
+            return
+        for chunk in _k.chunks(p, grad, None if buf is None else buf._data):
+            SGD._apply(*chunk, hp, state)
+
+    @staticmethod
+    def _apply(p, grad, buf, hp, state):
         lr, momentum, dampening, weight_decay, nesterov, maximize = hp
         if maximize:
             grad = np.negative(grad)
         if weight_decay != 0:
             grad = decayed(grad, p, weight_decay)
         if momentum != 0:
-            buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = _make(np.array(grad, copy=True))
-                buf = buf._data
+                buf = np.array(grad, copy=True)
+                state["momentum_buffer"] = _make(buf)
             else:
-                buf = buf._data
                 _k.imul(buf, momentum)
                 _k.iadd(buf, grad if dampening == 0 else grad * (1 - dampening))
             grad = grad + buf * momentum if nesterov else buf
