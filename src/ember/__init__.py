@@ -2,6 +2,7 @@
 __version__ = "0.1.0"
 
 from . import _backend  # noqa: F401  (tunes malloc at import; EMBER_NO_MALLOPT=1 opts out)
+from ._backend import get_num_threads, set_num_threads
 from ._dtype import (bool_ as bool, double, dtype, finfo, float, float16, float32, float64,  # noqa: A004
                      get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long, promote_types,
                      set_default_dtype, short, uint8)

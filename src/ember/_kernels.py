@@ -94,6 +94,12 @@ def chunks(*arrays):
         yield tuple(None if f is None else f[i:i + size] for f in flat)
 
 
+def for_chunks(fn, arrays, *args):
+    """``fn(*chunk, *args)`` for every chunk of ``arrays`` (see ``chunks``): for elementwise updates."""
+    for piece in chunks(*arrays):
+        fn(*piece, *args)
+
+
 def lerp(x, end, weight):
     """``x += weight * (end - x)``, from the nearer end as torch does when ``|weight| >= 0.5``."""
     w = x.dtype.type(weight)

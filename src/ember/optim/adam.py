@@ -77,8 +77,7 @@ class Adam(Optimizer):
         scalars = (lr, eps, weight_decay, beta1, beta2, maximize, decoupled, lr / bias_correction1,
                    bias_correction2 ** 0.5)
         max_sq = state["max_exp_avg_sq"]._data if amsgrad else None
-        for chunk in _k.chunks(p, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data, max_sq):
-            Adam._apply(*chunk, scalars)
+        _k.for_chunks(Adam._apply, (p, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data, max_sq), scalars)
 
     @staticmethod
     def _apply(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scalars):

@@ -53,8 +53,7 @@ class SGD(Optimizer):
         if hp[1] != 0 and buf is None:  # first step: the buffer starts as a copy of the (decayed) gradient
             SGD._apply(p, grad, None, hp, state)
             return
-        for chunk in _k.chunks(p, grad, None if buf is None else buf._data):
-            SGD._apply(*chunk, hp, state)
+        _k.for_chunks(SGD._apply, (p, grad, None if buf is None else buf._data), hp, state)
 
     @staticmethod
     def _apply(p, grad, buf, hp, state):
