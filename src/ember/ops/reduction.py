@@ -51,9 +51,13 @@ def sum_(x, dim=None, keepdim=False, dtype=None):
 class Mean(Op):
     def forward(ctx, x, axes, keepdim):
         ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        y = x.mean(axis=axes, keepdims=keepdim)
-        ctx.count = x.size // max(y.size, 1) if x.size else 0
-        return y.astype(x.dtype, copy=False)
+        # the sum then one division, as np.mean computes it, without np.mean's Python wrappers
+        y = np.add.reduce(x, axis=axes, keepdims=keepdim)
+        count = ctx.count = x.size // max(y.size, 1) if x.size else 0
+        if count == 0:
+            with np.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is NaN, silently
+                return np.true_divide(y, x.dtype.type(0), dtype=x.dtype)
+        return np.true_divide(y, count, dtype=x.dtype)
 
     def backward(ctx, g):
         g = _unreduce(g, ctx.in_shape, ctx.axes, ctx.keepdim)

@@ -238,9 +238,12 @@ class Tanh(Op):
 
 class Sigmoid(Op):
     def forward(ctx, x):
-        # exp of a non-positive argument never overflows
-        e = np.exp(-np.abs(x))
-        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        # exp of a non-positive argument never overflows: 1 / (1 + e) for x >= 0, e / (1 + e) below
+        e = np.asarray(np.abs(x))  # (a 0-d input gives a NumPy scalar)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        y = np.where(x >= 0, x.dtype.type(1), e)
+        np.true_divide(y, np.add(e, 1, dtype=x.dtype), out=y)
         ctx.save_for_backward(y)
         return y
 
