@@ -1,161 +1,20 @@
-"""Convolutions: conv1d/conv2d and their transposes, by im2col and one GEMM.
-
-Internal layout: im2col builds ``cols`` of shape (groups, C/g * kH * kW, N * oH * oW) from a strided window view
-of the (padded) input, so the forward is one batched-over-groups GEMM ``W (g, O/g, C/g*kH*kW) @ cols`` and the
-weight gradient is one GEMM against the same ``cols`` (kept from the forward when the weight needs a gradient).
-The input gradient is the transposed product ``W^T @ g`` scattered back by col2im (a sum over kernel offsets of
-strided slices), or, for stride 1 when it is cheaper, the convolution of g with the flipped, transposed weight
-(im2col of g and one GEMM). The forward GEMM writes (N, O, oH*oW) directly (one GEMM per sample over a strided
-view of cols) when the spatial size is large enough, else one big GEMM and a transpose. 1-D convolutions run as
-2-D ones with a height of 1.
+"""Convolutions: conv1d/conv2d and their transposes, by im2col and GEMMs (array kernels in _conv_kernels.py).
 
 Three ops close under differentiation: ``Convolution`` (y = B(x, w)), ``ConvolutionTranspose`` (its adjoint in x,
 also the forward of conv_transpose) and ``ConvolutionWeightGrad`` (its adjoint in w); each one's backward is
-written with the other two, so double backward works.
+written with the other two, so double backward works. 1-D convolutions run as 2-D ones with a height of 1.
 """
 import numbers
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd.function import Op, _Hooks
 from ..autograd.grad_mode import _State
 from .._tensor import Tensor
+from ._conv_kernels import (ConvGeom, _col2im, _conv_forward, _conv_input_grad, _conv_weight_grad, _flipped_geom,
+                            _grad_rows, _im2col)
 from .reduction import sum_
 from .shape import reshape
-
-
-class ConvGeom:
-    """Shapes and hyper-parameters of one 2-D convolution x (n, c, h, w) * weight (o, c/groups, kh, kw)."""
-
-    __slots__ = ("n", "c", "h", "w", "o", "kh", "kw", "groups", "sh", "sw", "dh", "dw", "pt", "pb", "pl", "pr",
-                 "oh", "ow")
-
-    def __init__(self, x_shape, w_shape, stride, dilation, pads, groups):
-        self.n, self.c, self.h, self.w = x_shape
-        self.o, _, self.kh, self.kw = w_shape
-        self.sh, self.sw = stride
-        self.dh, self.dw = dilation
-        (self.pt, self.pb), (self.pl, self.pr) = pads
-        self.groups = groups
-        self.oh = (self.h + self.pt + self.pb - self.dh * (self.kh - 1) - 1) // self.sh + 1
-        self.ow = (self.w + self.pl + self.pr - self.dw * (self.kw - 1) - 1) // self.sw + 1
-
-    @property
-    def padded(self):
-        return self.pt or self.pb or self.pl or self.pr
-
-    def __repr__(self):
-        return (f"ConvGeom(x={[self.n, self.c, self.h, self.w]}, kernel={[self.kh, self.kw]}, "
-                f"stride={[self.sh, self.sw]}, dilation={[self.dh, self.dw]}, "
-                f"padding={[self.pt, self.pb, self.pl, self.pr]}, groups={self.groups})")
-
-
-# ---- array kernels ------------------------------------------------------------------------------------------
-def _im2col(x, gm):
-    """x (n, c, h, w) -> cols (groups, c/g * kh * kw, n * oh * ow), C-contiguous."""
-    n, c = gm.n, gm.c
-    if gm.padded:
-        xp = np.zeros((c, n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr), dtype=x.dtype)
-        xp[:, :, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w] = x.transpose(1, 0, 2, 3)
-    else:
-        xp = x.transpose(1, 0, 2, 3)
-    eh, ew = gm.dh * (gm.kh - 1) + 1, gm.dw * (gm.kw - 1) + 1
-    win = sliding_window_view(xp, (eh, ew), axis=(2, 3))  # (c, n, H', W', eh, ew)
-    win = win[:, :, :(gm.oh - 1) * gm.sh + 1:gm.sh, :(gm.ow - 1) * gm.sw + 1:gm.sw, ::gm.dh, ::gm.dw]
-    cols = np.ascontiguousarray(win.transpose(0, 4, 5, 1, 2, 3))  # (c, kh, kw, n, oh, ow)
-    return cols.reshape(gm.groups, (c // gm.groups) * gm.kh * gm.kw, n * gm.oh * gm.ow)
-
-
-def _col2im(dcols, gm):
-    """The adjoint of _im2col: dcols (groups, c/g*kh*kw, n*oh*ow) -> dx (n, c, h, w), summing overlaps."""
-    n, c, oh, ow = gm.n, gm.c, gm.oh, gm.ow
-    dc = dcols.reshape(c, gm.kh, gm.kw, n, oh, ow)
-    dxp = np.zeros((c, n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr), dtype=dcols.dtype)
-    if gm.kh == gm.sh and gm.kw == gm.sw and gm.dh == 1 and gm.dw == 1:
-        # windows tile the input without overlap: one strided assignment
-        tiles = dxp[:, :, :oh * gm.kh, :ow * gm.kw].reshape(c, n, oh, gm.kh, ow, gm.kw)
-        tiles[...] = dc.transpose(0, 3, 4, 1, 5, 2)
-    else:
-        hs, ws = (oh - 1) * gm.sh + 1, (ow - 1) * gm.sw + 1
-        for i in range(gm.kh):
-            r = i * gm.dh
-            for j in range(gm.kw):
-                q = j * gm.dw
-                view = dxp[:, :, r:r + hs:gm.sh, q:q + ws:gm.sw]
-                np.add(view, dc[:, i, j], out=view)
-    dx = np.empty((n, c, gm.h, gm.w), dtype=dcols.dtype)
-    np.copyto(dx, dxp[:, :, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w].transpose(1, 0, 2, 3))
-    return dx
-
-
-def _grad_by_group(g, gm):
-    """g (n, o, oh, ow) -> (groups, o/g, n*oh*ow) C-contiguous (the GEMM operand for both adjoints)."""
-    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(gm.groups, gm.o // gm.groups, -1)
-
-
-def _weight_by_group(w, gm):
-    return w.reshape(gm.groups, gm.o // gm.groups, -1)
-
-
-def _conv_forward(x, w, b, gm, cols=None):
-    if cols is None:
-        cols = _im2col(x, gm)
-    g, k, l = gm.groups, cols.shape[1], gm.oh * gm.ow
-    wg = _weight_by_group(w, gm)
-    if l >= 128 or k <= 64:
-        # one GEMM per sample straight into (n, o, l): reads cols through a strided view, no output transpose
-        y = np.matmul(wg, cols.reshape(g, k, gm.n, l).transpose(2, 0, 1, 3))  # (n, groups, o/g, l)
-        out = y.reshape(gm.n, gm.o, gm.oh, gm.ow)
-        if b is not None:
-            out += b.reshape(1, -1, 1, 1)
-        return out, cols
-    y = np.matmul(wg, cols)  # (groups, o/g, n*l): one big GEMM, then the transpose to (n, o, l)
-    out = np.empty((gm.n, gm.o, gm.oh, gm.ow), dtype=y.dtype)
-    yt = y.reshape(gm.o, gm.n, gm.oh, gm.ow).transpose(1, 0, 2, 3)
-    if b is None:
-        np.copyto(out, yt)
-    else:
-        np.add(yt, b.reshape(1, -1, 1, 1), out=out)
-    return out, cols
-
-
-def _flipped_geom(gm):
-    """For a stride-1 convolution, the geometry of the 'full' correlation of g with the flipped, transposed weight
-    that equals its input gradient; None when that form does not apply or is not cheaper than col2im."""
-    if gm.sh != 1 or gm.sw != 1 or gm.o > 1.5 * gm.c:
-        return None
-    # before: d(k-1) - p_before; after: whatever makes the output h (w) long (also with output_padding)
-    ph = (gm.dh * (gm.kh - 1) - gm.pt, gm.h - gm.oh + gm.pt)
-    pw = (gm.dw * (gm.kw - 1) - gm.pl, gm.w - gm.ow + gm.pl)
-    if min(ph + pw) < 0:
-        return None
-    return ConvGeom((gm.n, gm.o, gm.oh, gm.ow), (gm.c, gm.o // gm.groups, gm.kh, gm.kw), (1, 1), (gm.dh, gm.dw),
-                    (ph, pw), gm.groups)
-
-
-def _conv_input_grad(g, w, b, gm, g_t=None):
-    flipped = _flipped_geom(gm)
-    if flipped is not None:
-        # stride 1: dx is a convolution of g (im2col of g and one GEMM beat GEMM + col2im when o <~ c)
-        og, cg = gm.o // gm.groups, gm.c // gm.groups
-        wt = w.reshape(gm.groups, og, cg, gm.kh, gm.kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
-        wt = np.ascontiguousarray(wt).reshape(gm.c, og, gm.kh, gm.kw)
-        return _conv_forward(g, wt, b, flipped)[0]
-    g_t = _grad_by_group(g, gm) if g_t is None else g_t
-    dcols = np.matmul(_weight_by_group(w, gm).transpose(0, 2, 1), g_t)
-    dx = _col2im(dcols, gm)
-    if b is not None:
-        dx += b.reshape(1, -1, 1, 1)
-    return dx
-
-
-def _conv_weight_grad(x, g, gm, cols=None, g_t=None):
-    if cols is None:
-        cols = _im2col(x, gm)
-    g_t = _grad_by_group(g, gm) if g_t is None else g_t
-    gw = np.matmul(g_t, cols.transpose(0, 2, 1))  # (groups, o/g, c/g*kh*kw)
-    return gw.reshape(gm.o, gm.c // gm.groups, gm.kh, gm.kw)
 
 
 # ---- ops ----------------------------------------------------------------------------------------------------
@@ -171,15 +30,15 @@ class Convolution(Op):
     def backward(ctx, g):
         x, w, cols = ctx.saved_tensors
         gm, edges = ctx.geom, ctx.next_edges
-        # both adjoints may read g regrouped as (groups, o/g, n*oh*ow): build it once (not while compile mode
-        # traces: that array is no op's output, so a traced graph would keep it as a stale constant)
-        shared = edges[0] is not None and edges[1] is not None and _flipped_geom(gm) is None \
+        # with batch-minor cols both adjoints read g as the same GEMM operand: build it once (not while compile
+        # mode traces: that array is no op's output, so a traced graph would keep it as a stale constant)
+        shared = edges[0] is not None and edges[1] is not None and gm.batch_minor and _flipped_geom(gm) is None \
             and _Hooks.on_apply is None
-        g_t = _grad_by_group(g._data, gm) if shared else None
-        gx = ConvolutionTranspose.apply(g, w, geom=gm, g_t=g_t) if edges[0] is not None else None
+        g_rows = _grad_rows(g._data, gm, batch_minor=True) if shared else None
+        gx = ConvolutionTranspose.apply(g, w, geom=gm, g_rows=g_rows) if edges[0] is not None else None
         gw = None
         if edges[1] is not None:
-            gw = ConvolutionWeightGrad.apply(x, g, geom=gm, cols=None if cols is None else cols._data, g_t=g_t)
+            gw = ConvolutionWeightGrad.apply(x, g, geom=gm, cols=None if cols is None else cols._data, g_rows=g_rows)
         if not ctx.has_bias:
             return gx, gw
         gb = sum_(g, dim=(0, 2, 3)) if edges[2] is not None else None
@@ -189,10 +48,10 @@ class Convolution(Op):
 class ConvolutionTranspose(Op):
     """dx = conv^T(g, w) (+ b per channel of dx): the input gradient of a convolution, and conv_transpose."""
 
-    def forward(ctx, g, w, *bias, geom, g_t=None):
+    def forward(ctx, g, w, *bias, geom, g_rows=None):
         ctx.geom, ctx.has_bias = geom, bool(bias)
         ctx.save_for_backward(g, w)
-        return _conv_input_grad(g, w, bias[0] if bias else None, geom, g_t)
+        return _conv_input_grad(g, w, bias[0] if bias else None, geom, g_rows)
 
     def backward(ctx, h):
         g, w = ctx.saved_tensors
@@ -208,10 +67,10 @@ class ConvolutionTranspose(Op):
 class ConvolutionWeightGrad(Op):
     """dw = sum over batch and positions of g * windows(x): the weight gradient of a convolution."""
 
-    def forward(ctx, x, g, geom, cols=None, g_t=None):
+    def forward(ctx, x, g, geom, cols=None, g_rows=None):
         ctx.geom = geom
         ctx.save_for_backward(x, g)
-        return _conv_weight_grad(x, g, geom, cols, g_t)
+        return _conv_weight_grad(x, g, geom, cols, g_rows)
 
     def backward(ctx, k):
         x, g = ctx.saved_tensors
@@ -409,7 +268,7 @@ class Unfold(Op):
 
     def forward(ctx, x, geom):
         ctx.geom = geom
-        cols = _im2col(x, geom).reshape(-1, geom.n, geom.oh * geom.ow)  # (c*kh*kw, n, L)
+        cols = _im2col(x, geom, batch_minor=False).reshape(-1, geom.n, geom.oh * geom.ow)  # (c*kh*kw, n, L)
         return np.ascontiguousarray(cols.transpose(1, 0, 2))
 
     def backward(ctx, g):
@@ -421,7 +280,7 @@ class Fold(Op):
 
     def forward(ctx, cols, geom):
         ctx.geom = geom
-        return _col2im(np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(1, -1, geom.n * geom.oh * geom.ow), geom)
+        return _col2im(np.ascontiguousarray(cols.transpose(1, 2, 0)), geom)  # (c*kh*kw, L, n): batch-minor
 
     def backward(ctx, g):
         return Unfold.apply(g, geom=ctx.geom)
