@@ -117,3 +117,58 @@ def test_compiled_model_inference_matches_eager():
         np.testing.assert_array_equal(out.numpy(), model(x).numpy())
     assert "np.matmul" in fast.source or "Linear" in fast.source
     assert fast.training is False  # attributes pass through to the module
+
+
+def _replacement_run(compiled, replace):
+    """Train 4 steps, replace part of the model after step 2 (as `replace(model)` does), return the losses."""
+    ember.manual_seed(3)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2))
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
+    x, y = ember.randn(5, 6), ember.randn(5, 2)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = ember.compile(step) if compiled else step
+    losses = []
+    for i in range(4):
+        if i == 2:
+            replace(model)
+        losses.append(fn(x, y).item())
+    return losses, fn
+
+
+@pytest.mark.parametrize("replace", [
+    lambda m: setattr(m[2], "weight", nn.Parameter(ember.ones(2, 8))),
+    lambda m: m.__setitem__(0, nn.Linear(6, 8)),
+    lambda m: m[2]._parameters.__setitem__("bias", nn.Parameter(ember.full((2,), 0.5))),
+], ids=["parameter", "submodule", "parameters-dict"])
+def test_replacing_a_parameter_or_submodule_retraces(replace):
+    eager, _ = _replacement_run(False, replace)
+    compiled, fn = _replacement_run(True, replace)
+    # trace 2 at the replacement; trace 3 on the next call: the new parameter is not in the optimizer, so
+    # zero_grad leaves its .grad set and backward now accumulates into it (the .grad guard)
+    assert compiled == eager and fn.n_traces == 3
+
+
+def test_creating_modules_inside_the_step_does_not_retrace():
+    ember.manual_seed(0)
+    lin = nn.Linear(3, 2)
+    fn = ember.compile(lambda x: nn.MSELoss()(lin(x), ember.zeros(4, 2)))  # a new loss module each call
+    x = ember.randn(4, 3)
+    for _ in range(3):
+        fn(x)
+    assert fn.n_traces == 1
+
+
+def test_numpy_read_inside_the_step_is_a_graph_break():
+    def f(y):
+        return y * 2 if y.detach().numpy().sum() > 0 else y * -1
+
+    cf = ember.compile(f, fallback="quiet")
+    assert cf(ember.tensor([3.0])).item() == 6.0
+    assert cf(ember.tensor([-3.0])).item() == 3.0

@@ -48,6 +48,9 @@ class _Hooks:
     on_module_call = None
     on_backward = None
     on_grad_cleared = None
+    # bumped whenever a module re-binds (or deletes) a parameter, buffer or submodule name it had: a compiled
+    # graph holds the objects it traced, so compile mode re-traces when this changes
+    structure_version = 0
 
 
 class Node:

@@ -9,9 +9,9 @@ optimise it, and run it as generated NumPy code.
 Guards: a new trace is made when tensor argument shapes/dtypes/requires_grad, non-tensor arguments, the grad
 mode, any traced module's ``training`` flag, a state tensor's ``requires_grad`` (a frozen parameter), or
 whether a traced parameter's ``.grad`` is None when the call begins (assign vs accumulate; not checked for
-parameters the step's own ``zero_grad()`` empties first) change.
-Not guarded: replacing a parameter object by another after tracing (the graph keeps the traced one;
-in-place updates such as ``load_state_dict`` are seen).
+parameters the step's own ``zero_grad()`` empties first) change, or when any module re-binds a parameter, buffer or submodule (``model.fc.weight = nn.Parameter(...)``,
+``model[0] = nn.Linear(...)``: the graph holds the objects it traced; in-place updates such as
+``load_state_dict`` need no re-trace).
 If the function reads a tensor's value in Python while tracing (``item()``, ``bool()``, ``tolist()``,
 ``numpy()``: data-dependent control flow), it cannot be a static graph: ember warns once, naming the read
 and the source line, and runs that function eagerly from then on.
@@ -21,6 +21,7 @@ Compiled calls return tensors without autograd history (the backward pass, if an
 import warnings
 
 from .._tensor import Tensor
+from ..autograd.function import _Hooks
 from ..autograd.grad_mode import _State
 from .codegen import generate
 from .passes import DEFAULT_PASSES, run_passes
@@ -30,9 +31,11 @@ __all__ = ["compile", "CompiledFunction"]
 
 
 class _Entry:
-    __slots__ = ("graph", "source", "runner", "modules", "leaves", "n_inputs", "state")
+    __slots__ = ("graph", "source", "runner", "modules", "leaves", "n_inputs", "state", "structure")
 
     def guards_hold(self):
+        if _Hooks.structure_version != self.structure:
+            return False
         for m, flag in self.modules:
             if m.training is not flag:
                 return False
@@ -123,6 +126,7 @@ class CompiledFunction:
         entry.leaves = [(leaf, tracer.grad_none_at_start.get(id(leaf), True)) for leaf in tracer.leaves.values()
                         if id(leaf) not in tracer.cleared]
         entry.state = [(v.ref, v.ref.requires_grad) for v in graph.state if hasattr(v.ref, "requires_grad")]
+        entry.structure = _Hooks.structure_version
         self._cache[key] = entry
         self._last = entry
         return result

@@ -48,6 +48,45 @@ _HOOK_TABLES = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_
                 "_load_state_dict_post_hooks")
 
 
+class _Registry(dict):
+    """A module's ``_parameters`` / ``_buffers`` / ``_modules``: a dict that tells compile mode when a name it
+    held is re-bound to another object or removed (adding new names, as ``__init__`` does, is not a change)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key, value):
+        if key in self and dict.__getitem__(self, key) is not value:
+            _Hooks.structure_version += 1
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key):
+        dict.__delitem__(self, key)
+        _Hooks.structure_version += 1
+
+    def pop(self, key, *default):
+        if key in self:
+            _Hooks.structure_version += 1
+        return dict.pop(self, key, *default)
+
+    def popitem(self):
+        _Hooks.structure_version += 1
+        return dict.popitem(self)
+
+    def clear(self):
+        if self:
+            _Hooks.structure_version += 1
+        dict.clear(self)
+
+    def update(self, *args, **kwargs):
+        for k, v in dict(*args, **kwargs).items():
+            self[k] = v
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+
 class Module(StateDictMixin):
     """Base class for all neural network modules: subclass it, create layers in ``__init__`` (after calling
     ``super().__init__()``) and write ``forward``."""
@@ -66,10 +105,10 @@ class Module(StateDictMixin):
                             "were given")
         d = self.__dict__
         d["training"] = True
-        d["_parameters"] = {}
-        d["_buffers"] = {}
+        d["_parameters"] = _Registry()
+        d["_buffers"] = _Registry()
         d["_non_persistent_buffers_set"] = set()
-        d["_modules"] = {}
+        d["_modules"] = _Registry()
         for name in _HOOK_TABLES:
             d[name] = OrderedDict()
         d["_is_full_backward_hook"] = None
