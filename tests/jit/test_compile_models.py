@@ -172,3 +172,60 @@ def test_numpy_read_inside_the_step_is_a_graph_break():
     cf = ember.compile(f, fallback="quiet")
     assert cf(ember.tensor([3.0])).item() == 6.0
     assert cf(ember.tensor([-3.0])).item() == 3.0
+
+
+def _adam_steps(compiled, between=None, n=5):
+    """n Adam steps of a small MLP; ``between(opt, i)`` runs before step i. Returns losses and parameters."""
+    ember.manual_seed(5)
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 1))
+    opt = ember.optim.Adam(model.parameters(), lr=0.05)
+    x, y = ember.randn(8, 4), ember.randn(8, 1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = ember.compile(step) if compiled else step
+    losses = []
+    for i in range(n):
+        if between is not None:
+            between(opt, i)
+        losses.append(fn(x, y).item())
+    return losses, [p.detach().numpy().copy() for p in model.parameters()], fn
+
+
+def test_compiled_step_updates_the_optimizer_flat_buffers_in_generated_code():
+    losses, params, fn = _adam_steps(True)
+    eager_losses, eager_params, _ = _adam_steps(False)
+    assert "Adam._update(" in fn.source and "O" in fn.source.split("Adam._update(")[0]
+    assert losses == eager_losses
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)
+
+
+def _hook_after_two(calls):
+    def between(opt, i):
+        if i == 2:
+            opt.register_step_post_hook(lambda *a: calls.append(1))
+    return between
+
+
+def _reload_state_after_two(opt, i):
+    if i == 2:
+        opt.load_state_dict(opt.state_dict())
+
+
+@pytest.mark.parametrize("between", ["hook", "load_state_dict"])
+def test_flat_update_falls_back_to_step_when_the_optimizer_changes(between):
+    calls_c, calls_e = [], []
+    make = (lambda calls: _hook_after_two(calls)) if between == "hook" else (lambda calls: _reload_state_after_two)
+    losses, params, fn = _adam_steps(True, make(calls_c))
+    eager_losses, eager_params, _ = _adam_steps(False, make(calls_e))
+    assert losses == eager_losses and calls_c == calls_e and fn.n_traces == 1
+    if between == "hook":
+        assert len(calls_c) == 3
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)

@@ -117,3 +117,46 @@ def test_chunks_cover_every_element_once():
     np.testing.assert_array_equal(np.concatenate([c[0] for c in parts]), a)
     np.testing.assert_array_equal(np.concatenate([c[2] for c in parts]), b)
     assert len(whole) == 1 and whole[0][0].shape == (12,)
+
+
+def test_parameters_move_into_the_flat_buffer_only_when_nothing_else_holds_them():
+    rng = np.random.default_rng(3)
+    free = [ember.tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True) for _ in range(3)]
+    held = [ember.tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True) for _ in range(3)]
+    alias = held[1].detach()  # shares held[1]'s array
+    for params in (free, held):
+        opt = ember.optim.SGD(params, lr=0.5)
+        for p in params:
+            p.grad = ember.ones(4)
+        opt.step()
+        flat = next(iter(opt._flat_groups.values()))
+        assert flat.adopted == (params is free)
+        assert all((p._data.base is flat.param_buf) == (params is free) for p in params)
+    np.testing.assert_array_equal(alias.numpy(), held[1].detach().numpy())  # the alias saw the update
+    late_alias = free[0].detach()  # taken after the move: a view of the flat buffer, updated with it
+    for p in free:
+        p.grad = ember.ones(4)
+    opt_free = ember.optim.SGD(free, lr=0.5)
+    opt_free.step()
+    np.testing.assert_array_equal(late_alias.numpy(), free[0].detach().numpy())
+
+
+def test_repointing_a_flat_parameter_rebuilds_the_group_and_stays_exact():
+    def run(repoint):
+        rng = np.random.default_rng(4)
+        params = [ember.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+                  for s in [(2, 3), (3,)]]
+        opt = ember.optim.Adam(params, lr=0.1)
+        for i in range(4):
+            if repoint and i == 2:
+                params[0].data = ember.tensor(params[0].detach().numpy() * 2)
+            elif not repoint and i == 2:
+                with ember.no_grad():
+                    params[0].mul_(2)
+            for p in params:
+                p.grad = ember.tensor(rng.standard_normal(p.shape).astype(np.float32))
+            opt.step()
+        return [p.detach().numpy() for p in params]
+
+    for a, b in zip(run(True), run(False)):
+        np.testing.assert_array_equal(a, b)

@@ -96,8 +96,11 @@ def generate(graph, fn_name="compiled"):
         # a constant written in place inside the step starts from its traced value at every call
         copy = ".copy()" if id(v) in written else ""
         body.append(f"{v.name} = {ns.ref(v.ref, 'C')}{copy}")
+    grads = {}  # id(leaf) -> the Value its .grad holds at this point of the step
     for n in graph.nodes:
-        body.extend(_node_lines(n, ns))
+        if n.kind == "set_grad":
+            grads[id(n.target)] = n.inputs[0] if n.inputs else None
+        body.extend(_call_lines(n, ns, grads) if n.kind == "call" else _node_lines(n, ns))
     body.append("return " + _outputs_src(graph.outputs, ns))
     lines.extend("    " + b for b in body)
     source = "\n".join(lines) + "\n"
@@ -128,6 +131,31 @@ def _node_lines(n, ns):
         return [f"_r = _run_backward({ctx}, {grads})",
                 *(f"{v.name} = _r[{i}]" for v, i in zip(n.outputs, n.params["picks"]))]
     raise ValueError(f"codegen: unknown node kind {n.kind}")
+
+
+def _call_lines(n, ns, grads):
+    """An optimizer step: its own update function run on its flat buffers when it offers them (every group
+    flat, parameters living in the flat buffer, every gradient a value of this graph), else ``step()``.
+    The flat update is guarded at each call (no step hooks, layout unchanged) and falls back to ``step()``."""
+    opt = n.target
+    o = ns.ref(opt, "O")
+    plan = opt._flat_plan() if hasattr(opt, "_flat_plan") else None
+    if plan is None or not all(grads.get(id(p)) is not None and grads[id(p)].dtype == flat.dtype
+                               and tuple(grads[id(p)].shape) == tuple(p.shape)
+                               for flat in plan for p in flat.params):
+        return [f"{o}.step()"]
+    cls = ns.ref(type(opt), "") if ns.env.get(type(opt).__name__) not in (None, type(opt)) else type(opt).__name__
+    ns.env[cls] = type(opt)
+    lines = [f"if {o}._flat_plan_holds({ns.ref(plan, 'F')}):  # {o}.step() on its flat buffers"]
+    for i, flat in enumerate(plan):
+        pieces = ", ".join(f"{grads[id(p)].name}.reshape(-1)" for p in flat.params)
+        gb, fg = ns.ref(flat.grad_buf, "GB"), ns.ref(flat, "FG")
+        group = ns.ref(opt.param_groups[i], "G")
+        lines += [f"    np.concatenate(({pieces},), out={gb})",
+                  f"    {cls}._update({ns.ref(flat.param_buf, 'PB')}, {gb}, {ns.ref(flat.state, 'FS')}, "
+                  f"{cls}._hparams({group}))",
+                  f"    {fg}.bump_versions()"]
+    return lines + ["else:", f"    {o}.step()"]
 
 
 def _is_named_kernel(fn):

@@ -248,6 +248,7 @@ def trace(fn, args, kwargs):
         result = fn(*args, **kwargs)
         tracer.graph.outputs = _map_outputs(tracer, result)
     _finish_grads(tracer)
+    tracer.keep.clear()  # the graph is built: ids no longer need protecting, and the arrays can be freed
     return result, tracer
 
 

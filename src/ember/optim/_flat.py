@@ -3,19 +3,23 @@ handful per parameter.
 
 The group's per-parameter state tensors (``exp_avg``, ``momentum_buffer`` ...) become views into one flat
 buffer per state key, and the ``step`` counters views of one shared scalar (state is the optimizer's own, so
-nobody else holds it). Parameters and gradients are gathered into flat buffers at each step and the new
-parameter values copied back into each parameter's own storage, so every alias of a parameter stays valid.
-The optimizer's own per-parameter update rule is applied once to the flat tensors; every update is
-elementwise, so results are bitwise equal to the per-parameter path.
+nobody else holds it). The parameters become views into one flat buffer too when nothing else holds their
+arrays (checked with the arrays' reference counts: a ``.data`` alias, a NumPy view or a saved tensor keeps a
+parameter in its own storage); otherwise they are gathered into the flat buffer at each step and the new values
+copied back, so every alias of a parameter stays valid. Gradients are gathered at each step. The optimizer's
+own per-parameter update rule is applied once to the flat tensors; every update is elementwise, so results are
+bitwise equal to the per-parameter path.
 
-The layout is checked before every use; if anything re-pointed a state tensor (``load_state_dict``), the group
-goes back to per-parameter updates and is rebuilt at the next step.
+The layout is checked before every use; if anything re-pointed a parameter or a state tensor (``p.data = ...``,
+``load_state_dict``), the group goes back to per-parameter updates and is rebuilt at the next step.
 """
+import sys
+
 import numpy as np
 
 from .._tensor import _make
 
-__all__ = ["FlatGroup", "flat_step"]
+__all__ = ["FlatGroup", "flat_step", "group_buffers", "flat_plan", "plan_holds"]
 
 
 class FlatGroup:
@@ -27,6 +31,7 @@ class FlatGroup:
         total = int(sum(sizes))
         self.params = list(params)
         self.keys = keys
+        self.adopted = False  # True once the parameters' own arrays are the views of param_buf
         self.slices = []
         off = 0
         for n in sizes:
@@ -57,12 +62,24 @@ class FlatGroup:
             t._data = buf[sl].reshape(t._data.shape)
         return buf
 
+    def adopt_params(self):
+        """Make the parameters' storage the views of ``param_buf`` if no other object holds their arrays (then
+        nobody can observe the move). Returns whether the parameters now live in the flat buffer."""
+        if not self.adopted and all(sys.getrefcount(p._data) <= 2 for p in self.params):  # (the call's own ref)
+            for p, view in zip(self.params, self.param_views):
+                view[...] = p._data
+                p._data = view
+            self.adopted = True
+        return self.adopted
+
     def intact(self, params, states):
         """True when every parameter and state tensor still views this group's buffers."""
         if len(params) != len(self.params):
             return False
+        adopted = self.adopted
         for p, q, view, s, s0 in zip(params, self.params, self.param_views, states, self.states):
-            if p is not q or p._data.shape != view.shape or (self.keys and s is not s0):
+            if p is not q or (p._data is not view if adopted else p._data.shape != view.shape) or \
+                    (self.keys and s is not s0):
                 return False
             for k in self.keys:
                 if s[k]._data.base is not self.state_bufs[k]:
@@ -79,13 +96,24 @@ class FlatGroup:
                     s["step"]._data = s["step"]._data.copy()
 
     def gather(self):
-        np.concatenate([p._data.reshape(-1) for p in self.params], out=self.param_buf)
+        if not self.adopted:
+            np.concatenate([p._data.reshape(-1) for p in self.params], out=self.param_buf)
         np.concatenate([p.grad._data.reshape(-1) for p in self.params], out=self.grad_buf)
 
     def scatter(self):
-        for p, v in zip(self.params, self.param_views):
-            np.copyto(p._data, v)
-            p._version[0] += 1
+        if not self.adopted:
+            for p, v in zip(self.params, self.param_views):
+                np.copyto(p._data, v)
+        self.bump_versions()
+
+    def bump_versions(self):
+        """The parameters and their state were written in place (saved-tensor checks see it)."""
+        counters = self.__dict__.get("_counters")
+        if counters is None:  # (intact() guarantees these are still the group's tensors)
+            counters = self._counters = [p._version for p in self.params] + [
+                v._version for s in self.states for v in s.values() if hasattr(v, "_version")]
+        for c in counters:
+            c[0] += 1
 
 
 # Flattening pays when a group has many small tensors (per-call overhead dominates); for large tensors the
@@ -97,24 +125,32 @@ def flat_step(optimizer, group, keys, update, hparams):
     """Run ``update(param, grad, state, hparams)`` once on the group's flat tensors, if possible.
 
     Returns False (and leaves the work to the per-parameter loop) when the group cannot or should not be
-    flattened: a parameter without a gradient, mixed dtypes, state not created yet, fewer than two parameters,
-    or parameters too large on average for the copies to pay.
+    flattened (see ``group_buffers``).
     """
+    flat = group_buffers(optimizer, group, keys)
+    if flat is None:
+        return False
+    flat.gather()
+    update(flat.param_buf, flat.grad_buf, flat.state, hparams)
+    flat.scatter()
+    return True
+
+
+def group_buffers(optimizer, group, keys):
+    """The group's FlatGroup: the one from the last step if its layout still holds, else a new one; None when
+    the group cannot or should not be flattened: a parameter without a gradient, mixed dtypes, state not created
+    yet, fewer than two parameters, or parameters too large on average for the copies to pay."""
     params = group["params"]
     cache = optimizer.__dict__.setdefault("_flat_groups", {})
     flat = cache.get(id(group))
     state = optimizer.state
+    states = [state[p] if p in state else {} for p in params]
     if flat is not None:  # fast path: the layout from the last step still holds
-        states = [state[p] if p in state else {} for p in params]
         if flat.intact(params, states) and all(p.grad is not None and p.grad._data.dtype == flat.dtype
                                                for p in params):
-            flat.gather()
-            update(flat.param_buf, flat.grad_buf, flat.state, hparams)
-            flat.scatter()
-            return True
+            return flat
         flat.release()
         del cache[id(group)]
-    states = [state[p] if p in state else {} for p in params]
     ok = len(params) > 1 and all(p.grad is not None for p in params) and (not keys or all(states))
     ok = ok and sum(p._data.size for p in params) <= MAX_MEAN_NUMEL * len(params)
     if ok:
@@ -123,12 +159,10 @@ def flat_step(optimizer, group, keys, update, hparams):
         ok = ok and all(k in s and s[k] is not None and s[k]._data.shape == p._data.shape
                         for s, p in zip(states, params) for k in keys)
     if not ok:
-        return False
+        return None
     flat = cache[id(group)] = FlatGroup(params, states, keys)
-    flat.gather()
-    update(flat.param_buf, flat.grad_buf, flat.state, hparams)
-    flat.scatter()
-    return True
+    flat.adopt_params()
+    return flat
 
 
 def decayed(grad, param, weight_decay):
@@ -146,3 +180,32 @@ def bump_versions(p, state):
             if hasattr(v, "_version"):
                 v._version[0] += 1
 
+
+
+def flat_plan(optimizer):
+    """For compile mode: the FlatGroup of every param group, in order, when all of them exist, hold adopted
+    parameters and are intact (then a compiled step may run ``_update`` on them directly), else None."""
+    flats = []
+    for group in optimizer.param_groups:
+        flat = group_buffers(optimizer, group, optimizer._state_keys(group))
+        if flat is None or not flat.adopt_params():
+            return None
+        flats.append(flat)
+    return flats if plan_holds(optimizer, flats) else None
+
+
+def plan_holds(optimizer, flats):
+    """Whether a plan from ``flat_plan`` still describes the optimizer: no step hooks, the same groups, every
+    flat layout intact (checked at each compiled step before the update runs on the flat buffers)."""
+    if optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks:
+        return False
+    groups = optimizer.param_groups
+    if len(groups) != len(flats):
+        return False
+    cache = optimizer.__dict__.get("_flat_groups", {})
+    state = optimizer.state
+    for group, flat in zip(groups, flats):
+        params = group["params"]
+        if cache.get(id(group)) is not flat or not flat.intact(params, [state[p] if p in state else {} for p in params]):
+            return False
+    return True

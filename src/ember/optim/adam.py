@@ -52,10 +52,8 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = _evaluate_closure(closure)
         for group in self.param_groups:
-            hp = (_value(group["lr"]), group["eps"], group["weight_decay"], *(_value(b) for b in group["betas"]),
-                  group["amsgrad"], group["maximize"], group["decoupled_weight_decay"])
-            keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if group["amsgrad"] else ("exp_avg", "exp_avg_sq")
-            if flat_step(self, group, keys, self._update, hp):
+            hp = self._hparams(group)
+            if flat_step(self, group, self._state_keys(group), self._update, hp):
                 continue
             for p in group["params"]:
                 if p.grad is not None:
@@ -63,6 +61,16 @@ class Adam(Optimizer):
                     self._update(p._data, p.grad._data, state, hp)
                     bump_versions(p, state)
         return loss
+
+    @staticmethod
+    def _hparams(group):
+        """The group's hyper-parameters as ``_update`` takes them (read at every step: schedulers change lr)."""
+        return (_value(group["lr"]), group["eps"], group["weight_decay"], *(_value(b) for b in group["betas"]),
+                group["amsgrad"], group["maximize"], group["decoupled_weight_decay"])
+
+    @staticmethod
+    def _state_keys(group):
+        return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if group["amsgrad"] else ("exp_avg", "exp_avg_sq")
 
     @staticmethod
     def _update(p, grad, state, hp):

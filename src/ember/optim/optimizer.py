@@ -14,6 +14,7 @@ from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor, tensor
 from ..autograd.function import _Hooks
 from ..autograd.grad_mode import _State, enable_grad
+from ._flat import flat_plan, plan_holds
 
 __all__ = ["Optimizer", "required"]
 
@@ -206,6 +207,18 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
         return "\n".join(lines) + "\n)"
+
+    # ---- compile mode ---------------------------------------------------------------------------------------
+    def _flat_plan(self):
+        """The per-group flat buffers a compiled step may update directly (``_flat.flat_plan``), or None. Only
+        optimizers whose update is a static ``_update(param, grad, state, hparams)`` with ``_hparams(group)`` and
+        ``_state_keys(group)`` offer one."""
+        if not all(hasattr(type(self), a) for a in ("_update", "_hparams", "_state_keys")):
+            return None
+        return flat_plan(self)
+
+    def _flat_plan_holds(self, flats):
+        return plan_holds(self, flats)
 
     # ---- param groups -------------------------------------------------------------------------------------
     def add_param_group(self, param_group):

@@ -34,10 +34,8 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = _evaluate_closure(closure)
         for group in self.param_groups:
-            hp = (_value(group["lr"]), group["momentum"], group["dampening"], group["weight_decay"],
-                  group["nesterov"], group["maximize"])
-            keys = ("momentum_buffer",) if group["momentum"] != 0 else ()
-            if flat_step(self, group, keys, self._update, hp):
+            hp = self._hparams(group)
+            if flat_step(self, group, self._state_keys(group), self._update, hp):
                 continue
             for p in group["params"]:
                 if p.grad is not None:
@@ -45,6 +43,16 @@ class SGD(Optimizer):
                     self._update(p._data, p.grad._data, state, hp)
                     bump_versions(p, state)
         return loss
+
+    @staticmethod
+    def _hparams(group):
+        """The group's hyper-parameters as ``_update`` takes them (read at every step: schedulers change lr)."""
+        return (_value(group["lr"]), group["momentum"], group["dampening"], group["weight_decay"],
+                group["nesterov"], group["maximize"])
+
+    @staticmethod
+    def _state_keys(group):
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
     @staticmethod
     def _update(p, grad, state, hp):
