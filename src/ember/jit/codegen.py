@@ -10,7 +10,8 @@ from .._dtype import dtype as ember_dtype
 from .._tensor import _make
 from .ir import Value
 
-# op name -> template over input names {0}, {1} ... and params {name}. Each is the op's forward expression.
+# op name -> template over input names {0}, {1} ... and params {name}. Each is the op's forward expression; a
+# callable gives the template for a node (None: call the op's forward).
 TEMPLATES = {
     "Add": "{0} + {1}",
     "Sub": "{0} - {1}",
@@ -28,6 +29,9 @@ TEMPLATES = {
     "Reshape": "{0}.reshape({shape})",
     "Permute": "{0}.transpose({dims})",
     "Clone": "np.array({0}, copy=True, order='C')",
+    # Linear.forward on a 2-D input: the GEMM, then the bias added (the same two NumPy calls)
+    "Linear": lambda n: None if len(n.inputs[0].shape) != 2 else (
+        "np.matmul({0}, {1}.T)" + (" + {2}" if len(n.inputs) == 3 else "")),
 }
 
 
@@ -187,6 +191,8 @@ def _op_line(n, ns):
         extra = ", 0" if name == "Relu" else ""
         return f"{target} = np.{HEADS[name]}({', '.join(ins)}{extra}, out={buf})"
     tmpl = TEMPLATES.get(name)
+    if callable(tmpl):
+        tmpl = tmpl(n)
     if tmpl is not None and out_buf is None and not own_ctx:
         params = {k: literal(v, ns) for k, v in n.params.items()}
         return f"{target} = {tmpl.format(*ins, **params)}"
