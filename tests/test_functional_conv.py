@@ -144,6 +144,54 @@ def test_conv2d_random_geometry(n, groups, cpg, opg, size, k, stride, pad, dil, 
              x, wt, bt)
 
 
+# Geometries large enough to take each kernel path (_conv_kernels): im2col layout, weight-gradient plan, and col2im
+# (dX by W^T @ g + col2im) vs the flipped-weight convolution. (id, x, w, kwargs, batch_minor, dW plan, col2im)
+PATHS = [
+    ("minor_col2im", (3, 8, 7, 6), (16, 8, 3, 3), dict(padding=1), True, "one_gemm", True),
+    ("minor_strided", (4, 8, 9, 11), (16, 8, 3, 3), dict(stride=(2, 3), padding=(1, 2)), True, "one_gemm", True),
+    ("minor_groups_dil", (3, 16, 9, 9), (16, 8, 3, 3), dict(groups=2, dilation=2, padding=(2, 1), stride=(1, 2)),
+     True, "one_gemm", True),
+    ("minor_patchify", (2, 8, 8, 12), (16, 8, 4, 4), dict(stride=4), True, "one_gemm", True),
+    ("minor_pieces", (67, 8, 10, 10), (8, 8, 3, 3), {}, True, "pieces", False),
+    ("major_pieces", (20, 2, 32, 32), (3, 2, 3, 3), dict(stride=2, padding=1), False, "pieces", True),
+    ("major_per_sample", (3, 4, 24, 24), (4, 2, 3, 3), dict(groups=2, padding=1), False, "per_sample", False),
+    ("major_per_sample_pad", (2, 1, 28, 28), (6, 1, 5, 5), dict(padding=2), False, "per_sample", True),
+]
+
+
+@pytest.mark.parametrize("needs", ["x,w,b", "w,b", "x"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("case", PATHS, ids=[c[0] for c in PATHS])
+def test_conv2d_kernel_paths_match_torch(case, dtype, needs):
+    from ember.ops._conv_kernels import ConvGeom, _flipped_geom, _weight_grad_plan
+
+    _, xs, ws, kw, minor, plan, col2im = case
+    s, d, p = ((v, v) if isinstance(v, int) else v for v in (kw.get("stride", 1), kw.get("dilation", 1),
+                                                             kw.get("padding", 0)))
+    gm = ConvGeom(xs, ws, s, d, ((p[0], p[0]), (p[1], p[1])), kw.get("groups", 1))
+    assert (gm.oh, gm.ow) == tuple(F.conv2d(ember.zeros(*xs), ember.zeros(*ws), **kw).shape[2:])
+    assert (gm.batch_minor, _weight_grad_plan(gm), _flipped_geom(gm) is None) == (minor, plan, col2im), \
+        "the case no longer takes the path it is meant to test"
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in (xs, ws, (ws[0],))]
+    wanted = needs.split(",")
+    em = [ember.tensor(a, requires_grad=n in wanted) for a, n in zip(arrays, "xwb")]
+    th = [torch.tensor(a, requires_grad=n in wanted) for a, n in zip(arrays, "xwb")]
+    ey, ty = F.conv2d(*em, **kw), torch_F.conv2d(*th, **kw)
+    r = 1e-4 if dtype == np.float32 else 1e-10
+    scale = float(np.abs(ty.detach().numpy()).max())
+    np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), rtol=r, atol=r * scale)
+    gy = rng.standard_normal(ty.shape).astype(dtype)
+    (ey * ember.tensor(gy)).sum().backward()
+    (ty * torch.tensor(gy)).sum().backward()
+    for name, e, t in zip("xwb", em, th):
+        if name not in wanted:
+            assert e.grad is None
+            continue
+        scale = float(np.abs(t.grad.numpy()).max())
+        np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=r, atol=r * scale, err_msg=f"grad of {name}")
+
+
 def test_conv_keeps_float32_and_grad_fn():
     x = ember.randn(2, 3, 5, 5, requires_grad=True)
     w = ember.randn(4, 3, 3, 3, requires_grad=True)

@@ -1,6 +1,6 @@
 """Pooling: max/avg pooling (1-D and 2-D, padding, dilation, ceil_mode) and adaptive avg/max pooling.
 
-Windows come from ``sliding_window_view`` of the padded input. Max pooling keeps, per output, the flat index of
+Windows are a strided view (``as_strided``) of the padded input. Max pooling keeps, per output, the flat index of
 the winner in its (H*W) input plane (torch's ``return_indices``); its gradient scatters into those positions.
 Average pooling is separable: window sums are k_h + k_w strided slice additions, and so is their adjoint.
 1-D pooling runs as 2-D pooling with a height of 1.
@@ -8,7 +8,7 @@ Average pooling is separable: window sums are k_h + k_w strided slice additions,
 import numbers
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import Op
 from ..autograd.grad_mode import _State
@@ -61,28 +61,32 @@ def _pad(x, gm, fill):
 
 
 def _windows(xp, gm):
-    """(n, c, oh, ow, kh, kw) strided view of the windows of the padded input."""
-    eh, ew = gm.dh * (gm.kh - 1) + 1, gm.dw * (gm.kw - 1) + 1
-    win = sliding_window_view(xp, (eh, ew), axis=(2, 3))
-    return win[:, :, :(gm.oh - 1) * gm.sh + 1:gm.sh, :(gm.ow - 1) * gm.sw + 1:gm.sw, ::gm.dh, ::gm.dw]
+    """(n, c, oh, ow, kh, kw) read-only strided view of the windows of the padded input (as_strided: a third of
+    sliding_window_view's call overhead, which showed in small steps)."""
+    sn, sc, sy, sx = xp.strides
+    return as_strided(xp, (gm.n, gm.c, gm.oh, gm.ow, gm.kh, gm.kw),
+                      (sn, sc, sy * gm.sh, sx * gm.sw, sy * gm.dh, sx * gm.dw), writeable=False)
 
 
 # ---- gradient routing by flat plane index (max pooling, adaptive max pooling) -------------------------------------
+def _flat_index(idx, n_planes, plane):
+    """Plane indices (n, c, ...) -> indices into the flattened (n*c*plane) array (int64, 1-D)."""
+    offsets = np.arange(n_planes, dtype=np.int64) * plane
+    return np.add(idx.reshape(n_planes, -1), offsets[:, None], dtype=np.int64).ravel()
+
+
 class PlaneScatter(Op):
     """zeros(shape) with g[n, c, i] added at plane position idx[n, c, i] (the backward of max pooling)."""
 
     def forward(ctx, g, idx, shape, unique):
         ctx.idx = idx
-        n, c = shape[:2]
-        plane = int(np.prod(shape[2:]))
-        gi = g.reshape(n * c, -1)
-        ii = idx.reshape(n * c, -1)
-        if unique:
-            out = np.zeros((n * c, plane), dtype=g.dtype)
-            np.put_along_axis(out, ii, gi, axis=1)
+        size, planes = int(np.prod(shape)), shape[0] * shape[1]
+        flat = _flat_index(idx, planes, size // max(planes, 1))
+        if unique:  # one flat fancy assignment: ~3x faster than put_along_axis on (n*c, plane)
+            out = np.zeros(size, dtype=g.dtype)
+            out[flat] = g.ravel()
         else:
-            flat = (np.arange(n * c, dtype=np.int64)[:, None] * plane + ii).ravel()
-            out = np.bincount(flat, weights=gi.ravel(), minlength=n * c * plane).astype(g.dtype, copy=False)
+            out = np.bincount(flat, weights=g.ravel(), minlength=size).astype(g.dtype, copy=False)
         return out.reshape(shape)
 
     def backward(ctx, h):
@@ -95,8 +99,7 @@ class PlaneGather(Op):
     def forward(ctx, x, idx):
         ctx.idx, ctx.shape = idx, x.shape
         n, c = x.shape[:2]
-        out = np.take_along_axis(x.reshape(n * c, -1), idx.reshape(n * c, -1), axis=1)
-        return out.reshape(idx.shape)
+        return np.take(x.reshape(-1), _flat_index(idx, n * c, x.size // max(n * c, 1))).reshape(idx.shape)
 
     def backward(ctx, g):
         return PlaneScatter.apply(g, idx=ctx.idx, shape=ctx.shape, unique=False)
