@@ -23,11 +23,12 @@ class Relu(Op):
 
 class ReluGrad(Op):
     """relu's backward, ``g`` where ``y > 0`` (or y is NaN, as torch), else 0, as one masked multiply: about 7x
-    faster than np.where. (Unlike torch, a NaN or inf in ``g`` where ``y <= 0`` gives NaN, not 0.)"""
+    faster than np.where. ``y`` is relu's output, so ``y <= 0`` is ``y == 0``: the mask is ``y != 0`` (one pass
+    fewer than ``~(y <= 0)``). (Unlike torch, a NaN or inf in ``g`` where ``y == 0`` gives NaN, not 0.)"""
 
     def forward(ctx, g, y):
         ctx.save_for_backward(y)
-        return g * ~(y <= 0)
+        return g * (y != 0)
 
     def backward(ctx, gg):
         (y,) = ctx.saved_tensors
