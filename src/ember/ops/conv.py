@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd.function import Op, _Hooks
+from ..autograd.function import Op
 from ..autograd.grad_mode import _State
 from .._tensor import Tensor
 from ._conv_kernels import (ConvGeom, _col2im, _conv_forward, _conv_input_grad, _conv_weight_grad, _flipped_geom,
@@ -30,11 +30,10 @@ class Convolution(Op):
     def backward(ctx, g):
         x, w, cols = ctx.saved_tensors
         gm, edges = ctx.geom, ctx.next_edges
-        # with batch-minor cols both adjoints read g as the same GEMM operand: build it once (not while compile
-        # mode traces: that array is no op's output, so a traced graph would keep it as a stale constant)
-        shared = edges[0] is not None and edges[1] is not None and gm.batch_minor and _flipped_geom(gm) is None \
-            and _Hooks.on_apply is None
-        g_rows = _grad_rows(g._data, gm, batch_minor=True) if shared else None
+        # with batch-minor cols both adjoints read g as the same GEMM operand: build it once, as an op's output
+        # (so compile mode's graph computes it at each step too)
+        shared = edges[0] is not None and edges[1] is not None and gm.batch_minor and _flipped_geom(gm) is None
+        g_rows = GradRows.apply(g, geom=gm)._data if shared else None
         gx = ConvolutionTranspose.apply(g, w, geom=gm, g_rows=g_rows) if edges[0] is not None else None
         gw = None
         if edges[1] is not None:
@@ -43,6 +42,15 @@ class Convolution(Op):
             return gx, gw
         gb = sum_(g, dim=(0, 2, 3)) if edges[2] is not None else None
         return gx, gw, gb
+
+
+class GradRows(Op):
+    """A convolution's output gradient regrouped as the GEMM operand of both its adjoints (batch-minor)."""
+
+    differentiable = False
+
+    def forward(ctx, g, geom):
+        return _grad_rows(g, geom, batch_minor=True)
 
 
 class ConvolutionTranspose(Op):
