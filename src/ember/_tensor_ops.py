@@ -163,6 +163,20 @@ class TensorOps:
     def count_nonzero(self, dim=None): return _ops.count_nonzero(self, dim)
     def nonzero(self, as_tuple=False): return _ops.nonzero(self, as_tuple=as_tuple)
 
+    # ---- sorting and order statistics -----------------------------------------------------------------------
+    def sort(self, dim=-1, descending=False, stable=False): return _ops.sort(self, dim, descending, stable)
+    def argsort(self, dim=-1, descending=False, stable=False): return _ops.argsort(self, dim, descending, stable)
+    def msort(self): return _ops.msort(self)
+    def topk(self, k, dim=-1, largest=True, sorted=True): return _ops.topk(self, k, dim, largest, sorted)
+    def kthvalue(self, k, dim=-1, keepdim=False): return _ops.kthvalue(self, k, dim, keepdim)
+    def median(self, dim=None, keepdim=False): return _ops.median(self, dim, keepdim)
+    def nanmedian(self, dim=None, keepdim=False): return _ops.nanmedian(self, dim, keepdim)
+    def mode(self, dim=-1, keepdim=False): return _ops.mode(self, dim, keepdim)
+    def cummax(self, dim): return _ops.cummax(self, dim)
+    def cummin(self, dim): return _ops.cummin(self, dim)
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None): return _ops.unique(self, sorted, return_inverse, return_counts, dim)
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None): return _ops.unique_consecutive(self, return_inverse, return_counts, dim)
+
     # ---- shape ----------------------------------------------------------------------------------------------
     def reshape(self, *shape, **kw): return _ops.reshape(self, *shape, **kw)
     def view(self, *shape, **kw): return _ops.view(self, *shape, **kw)
