@@ -119,12 +119,13 @@ def test_compiled_model_inference_matches_eager():
     assert fast.training is False  # attributes pass through to the module
 
 
-def _replacement_run(compiled, replace):
-    """Train 4 steps, replace part of the model after step 2 (as `replace(model)` does), return the losses."""
-    ember.manual_seed(3)
-    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2))
-    opt = ember.optim.SGD(model.parameters(), lr=0.1)
-    x, y = ember.randn(5, 6), ember.randn(5, 2)
+def _small_mlp_run(compiled, make_opt, between=None, n=5, seed=5, sizes=(4, 6, 1)):
+    """n training steps of a small MLP, eager or compiled; ``between(model, opt, i)`` runs before step i.
+    Returns the losses, the parameters after the last step and the step function."""
+    ember.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]))
+    opt = make_opt(model.parameters())
+    x, y = ember.randn(8, sizes[0]), ember.randn(8, sizes[2])
 
     def step(x, y):
         opt.zero_grad()
@@ -135,10 +136,18 @@ def _replacement_run(compiled, replace):
 
     fn = ember.compile(step) if compiled else step
     losses = []
-    for i in range(4):
-        if i == 2:
-            replace(model)
+    for i in range(n):
+        if between is not None:
+            between(model, opt, i)
         losses.append(fn(x, y).item())
+    return losses, [p.detach().numpy().copy() for p in model.parameters()], fn
+
+
+def _replacement_run(compiled, replace):
+    """SGD steps; ``replace(model)`` swaps part of the model before step 2."""
+    losses, _, fn = _small_mlp_run(compiled, lambda ps: ember.optim.SGD(ps, lr=0.1),
+                                   lambda model, opt, i: replace(model) if i == 2 else None, n=4, seed=3,
+                                   sizes=(6, 8, 2))
     return losses, fn
 
 
@@ -174,27 +183,9 @@ def test_numpy_read_inside_the_step_is_a_graph_break():
     assert cf(ember.tensor([-3.0])).item() == 3.0
 
 
-def _adam_steps(compiled, between=None, n=5):
-    """n Adam steps of a small MLP; ``between(opt, i)`` runs before step i. Returns losses and parameters."""
-    ember.manual_seed(5)
-    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 1))
-    opt = ember.optim.Adam(model.parameters(), lr=0.05)
-    x, y = ember.randn(8, 4), ember.randn(8, 1)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = ((model(x) - y) ** 2).mean()
-        loss.backward()
-        opt.step()
-        return loss
-
-    fn = ember.compile(step) if compiled else step
-    losses = []
-    for i in range(n):
-        if between is not None:
-            between(opt, i)
-        losses.append(fn(x, y).item())
-    return losses, [p.detach().numpy().copy() for p in model.parameters()], fn
+def _adam_steps(compiled, between=None):
+    return _small_mlp_run(compiled, lambda ps: ember.optim.Adam(ps, lr=0.05),
+                          None if between is None else lambda model, opt, i: between(opt, i))
 
 
 def test_compiled_step_updates_the_optimizer_flat_buffers_in_generated_code():

@@ -30,17 +30,21 @@ def run(make_opt, flat, steps=6):
     return params, opt
 
 
+def assert_same_params_and_state(params_a, opt_a, params_b, opt_b):
+    for a, b in zip(params_a, params_b):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    for sa, sb in zip(opt_a.state_dict()["state"].values(), opt_b.state_dict()["state"].values()):
+        for k in sa:
+            np.testing.assert_array_equal(np.asarray(sa[k].numpy() if hasattr(sa[k], "numpy") else sa[k]),
+                                          np.asarray(sb[k].numpy() if hasattr(sb[k], "numpy") else sb[k]))
+
+
 @pytest.mark.parametrize("make_opt", OPTS)
 def test_flat_and_per_parameter_paths_are_bitwise_equal(make_opt):
     pf, of = run(make_opt, True)
     pp, op = run(make_opt, False)
     assert of.__dict__.get("_flat_groups") and not op.__dict__.get("_flat_groups")
-    for a, b in zip(pf, pp):
-        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
-    for sa, sb in zip(of.state_dict()["state"].values(), op.state_dict()["state"].values()):
-        for k in sa:
-            np.testing.assert_array_equal(np.asarray(sa[k].numpy() if hasattr(sa[k], "numpy") else sa[k]),
-                                          np.asarray(sb[k].numpy() if hasattr(sb[k], "numpy") else sb[k]))
+    assert_same_params_and_state(pf, of, pp, op)
 
 
 def test_loading_a_state_dict_leaves_flat_mode_and_stays_exact():
@@ -95,12 +99,7 @@ def run_chunked(make_opt, chunk_bytes, steps=4):
 def test_chunked_updates_are_bitwise_equal_to_whole_array_updates(make_opt):
     pc, oc = run_chunked(make_opt, 40)  # 10 float32 elements per chunk: chunk edges fall inside every array
     pw, ow = run_chunked(make_opt, 1 << 30)
-    for a, b in zip(pc, pw):
-        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
-    for sa, sb in zip(oc.state_dict()["state"].values(), ow.state_dict()["state"].values()):
-        for k in sa:
-            np.testing.assert_array_equal(np.asarray(sa[k].numpy() if hasattr(sa[k], "numpy") else sa[k]),
-                                          np.asarray(sb[k].numpy() if hasattr(sb[k], "numpy") else sb[k]))
+    assert_same_params_and_state(pc, oc, pw, ow)
 
 
 def test_chunks_cover_every_element_once():
