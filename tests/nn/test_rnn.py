@@ -383,6 +383,51 @@ def test_gradient_only_through_final_state():
     compare(em, th, R(T, B, I), call=lambda m, x, h: m(x)[1][1])
 
 
+def test_benchmark_shaped_lstm_matches_torch():
+    # the W4 shape (input 32, hidden 128, 35 steps, batch 32): the per-gate GEMMs take OpenBLAS's small-matrix
+    # path here, which the tiny cases above never reach
+    em, th = twins("LSTM", 32, 128)
+    compare(em, th, R(35, 32, 32), call=lambda m, x, h: m(x)[1][0])
+
+
+@pytest.mark.parametrize("frozen", [("weight_hh_l0", "bias_ih_l0", "bias_hh_l0"), ("weight_ih_l0", "bias_hh_l0")])
+def test_lstm_gradients_with_frozen_parameters_match_torch(frozen):
+    em, th = twins("LSTM", I, H)
+    for name in frozen:
+        getattr(em, name).requires_grad_(False)
+        getattr(th, name).requires_grad_(False)
+    x = R(T, B, I).astype(np.float32)
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    for m, x in ((em, xe), (th, xt)):
+        out, (h, c) = m(x)
+        (out.sum() + 2 * h.sum() + 3 * c.sum()).backward()
+    assert_close(xe.grad, xt.grad, 1e-4, 1e-5, "grad of input")
+    for name, p in em.named_parameters():
+        tp = getattr(th, name)
+        assert (p.grad is None) == (tp.grad is None), name
+        if p.grad is not None:
+            assert_close(p.grad, tp.grad, 1e-4, 1e-5, f"grad of {name}")
+
+
+@pytest.mark.parametrize("batch_sizes,reverse", [((3, 3, 3), False), ((3, 2, 2, 1), False), ((3, 2, 2, 1), True)])
+def test_lstm_output_changed_in_place_after_forward_keeps_gradients(batch_sizes, reverse):
+    # the returned output must not share memory with what backward saved
+    n, b = sum(batch_sizes), batch_sizes[0]
+    arrays = [R(n, I), R(b, H), R(b, H), R(4 * H, I), R(4 * H, H), R(4 * H), R(4 * H)]
+
+    def grads(change_in_place):
+        leaves = [ember.tensor(a, requires_grad=True) for a in arrays]
+        out, h_n, c_n = lstm_layer(*leaves, batch_sizes=batch_sizes, reverse=reverse)
+        if change_in_place:
+            with ember.no_grad():
+                out.mul_(0.0)
+        (2 * h_n.sum() + c_n.sum()).backward()
+        return [t.grad.numpy() for t in leaves]
+
+    for a, b_ in zip(grads(False), grads(True)):
+        np.testing.assert_array_equal(a, b_)
+
+
 # ---- errors ---------------------------------------------------------------------------------------------------
 def same_error(make_call, match=None):
     """Both libraries raise the same exception type (and, when given, a message matching ``match``)."""

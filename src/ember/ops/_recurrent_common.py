@@ -1,5 +1,11 @@
 """Shared pieces of the fused recurrent layers: the step schedule, state bookkeeping for packed sequences,
-an in-place sigmoid and the weight-gradient GEMMs."""
+an in-place sigmoid, the weight-gradient GEMMs and the step-block layout.
+
+Step blocks (used by the LSTM): a flat buffer holding ``f`` features for each of the ``n`` rows, where the rows
+``[s, s + b)`` of one time step form one contiguous ``(f, b)`` block at offset ``f * s`` (features first,
+transposed against the row layout). Per-step NumPy calls on such blocks run on contiguous memory (on strided
+slices each call costs several microseconds more), and a step's GEMMs ``w (H, K) @ block (K, b)`` are small
+enough for OpenBLAS's small-matrix kernels."""
 import numpy as np
 
 from ..autograd.function import Op
@@ -24,6 +30,44 @@ def _steps(batch_sizes, reverse):
     if reverse:
         steps.reverse()
     return steps
+
+
+def _runs(batch_sizes):
+    """(start row, steps, rows per step) for each run of consecutive steps with the same batch size."""
+    runs, start = [], 0
+    for b in batch_sizes:
+        if runs and runs[-1][2] == b:
+            runs[-1][1] += 1
+        else:
+            runs.append([start, 1, b])
+        start += b
+    return runs
+
+
+def _block(flat, f, s, b):
+    """The (f, b) block of the rows [s, s + b) in a step-block buffer with ``f`` features per row."""
+    return flat[f * s:f * (s + b)].reshape(f, b)
+
+
+def _run_blocks(flat, f, run):
+    """The blocks of one run as a (steps, f, b) view."""
+    s, count, b = run
+    return flat[f * s:f * (s + count * b)].reshape(count, f, b)
+
+
+def _rows_to_blocks(rows, runs, flat, f, first=0):
+    """Write the (n, m) row-layout ``rows`` into features ``[first, first + m)`` of the step blocks."""
+    m = rows.shape[1]
+    for run in runs:
+        s, count, b = run
+        _run_blocks(flat, f, run)[:, first:first + m] = rows[s:s + count * b].reshape(count, b, m).transpose(0, 2, 1)
+
+
+def _blocks_to_cols(flat, f, runs, cols):
+    """Copy the step blocks into ``cols`` (f, n), one column per row."""
+    for run in runs:
+        s, count, b = run
+        cols[:, s:s + count * b].reshape(f, count, b)[...] = _run_blocks(flat, f, run).transpose(1, 0, 2)
 
 
 def _input_projection(x, w_ih, b_ih, b_hh):

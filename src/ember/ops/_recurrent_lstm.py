@@ -1,130 +1,126 @@
 """The fused LSTM layer op (one direction over a whole, possibly packed, sequence).
 
-Forward: the input projection of all steps is one GEMM written into the gate buffer; each step adds one GEMM
-``h_prev @ W_hh^T`` and runs the gate math as eight in-place NumPy calls on contiguous row blocks. Backward:
-the step-independent factors for all rows at once, one GEMM and six NumPy calls per step in reverse, then
-one GEMM each for dx, dW_ih and dW_hh over all steps.
+Per-step data lives in step blocks (``_recurrent_common``): features first, one column per row, so that
+every per-step NumPy call runs on contiguous memory. Forward: a step is four GEMMs ``w_g (H, K) @ z (K, b)``,
+one per gate (each small enough for OpenBLAS's small-matrix kernels, which skip packing), of the block
+z = [h_prev; x; 1], which carries the input projection and the biases; then seven NumPy calls, h and c going
+straight into the next step's blocks. Backward: per step in reverse, twelve NumPy calls on the saved gates,
+four GEMMs and a sum; then one GEMM gives the weight and bias gradients of all steps.
 """
 import numpy as np
 
 from ..autograd.grad_mode import _State
 from .._tensor import _make
-from ._recurrent_common import _RecurrentLayer, _state_grad, _steps
+from ._recurrent_common import (
+    _block,
+    _blocks_to_cols,
+    _RecurrentLayer,
+    _rows_to_blocks,
+    _run_blocks,
+    _runs,
+    _state_grad,
+    _steps,
+)
 
-# Forward gate order o, i, f, g (torch's chunks are i, f, g, o): the three sigmoid gates are contiguous (0:3H),
-# and (i, f) sit next to (g, c_prev) so one multiply gives (i * g, f * c_prev). Backward keeps torch's order.
-_LSTM_ORDER = (3, 0, 1, 2)
+# Gate order inside the op: o, i, f, g (torch's chunks are i, f, g, o). The three sigmoid gates are contiguous,
+# and (i, f) sit next to (g, c_prev), so one multiply gives (i g, f c_prev) and, in backward, (dc i g, dc f c_prev).
+_LSTM_ORDER = [3, 0, 1, 2]
+_TORCH_ORDER = [1, 2, 3, 0]
 
 
 def _forward_weights(w_ih, w_hh, bias):
-    """W_ih^T (n_in, 4H), W_hh^T (H, 4H) and the summed bias (4H,) in forward gate order, the sigmoid gates'
-    columns halved: with s = tanh(z / 2), sigmoid(z) = s / 2 + 1 / 2, so one tanh serves all four gates."""
-    hidden = w_hh.shape[1]
-    wx = np.empty((w_ih.shape[1], 4 * hidden), w_ih.dtype)
-    wh = np.empty((hidden, 4 * hidden), w_hh.dtype)
-    b = None
-    if bias:
-        b = np.add(bias[0], bias[1]).reshape(4, hidden)[list(_LSTM_ORDER)]
-        b[:3] *= 0.5
-        b = b.reshape(-1)
+    """(4, H, K) gate matrices mapping a column [h_prev; x; 1] to the pre-activations, gates o, i, f, g, the
+    sigmoid gates' rows halved: with t = tanh(z / 2), sigmoid(z) = t / 2 + 1 / 2, so one tanh call serves
+    all four gates (halving is exact, so the GEMM gives exactly z / 2)."""
+    hidden, n_in = w_hh.shape[1], w_ih.shape[1]
+    w = np.empty((4, hidden, hidden + n_in + (1 if bias else 0)), w_hh.dtype)
     for dst, src in enumerate(_LSTM_ORDER):
-        rows, cols = slice(src * hidden, (src + 1) * hidden), slice(dst * hidden, (dst + 1) * hidden)
-        if dst < 3:  # multiplying by 0.5 is exact, so the GEMM gives exactly z / 2
-            np.multiply(w_ih[rows].T, 0.5, out=wx[:, cols])
-            np.multiply(w_hh[rows].T, 0.5, out=wh[:, cols])
-        else:
-            wx[:, cols] = w_ih[rows].T
-            wh[:, cols] = w_hh[rows].T
-    return wx, wh, b
-
-
-def _lstm_factors(gates, tanh_c):
-    """Backward factors from the forward values alone, for all rows at once: ``k`` (N, 4H), the derivative of
-    each gate's pre-activation per unit of dc (i, f, g) or of dh (o), in torch's gate order, and ``dc_from_h``
-    (N, H), dc per unit of dh."""
-    n, hidden = tanh_c.shape
-    h3 = 3 * hidden
-    o = gates[:, :hidden]
-    sig = gates[:, :h3]  # o, i, f
-    dsig = np.subtract(1, sig)
-    dsig *= sig  # sigmoid'(z) = s (1 - s)
-    k = np.empty((n, 4 * hidden), tanh_c.dtype)
-    np.multiply(dsig[:, hidden:], gates[:, h3:], out=k[:, :2 * hidden])  # i' * g, f' * c_prev
-    gi = k[:, 2 * hidden:h3]
-    np.multiply(gates[:, h3:4 * hidden], gates[:, h3:4 * hidden], out=gi)
-    np.subtract(1, gi, out=gi)
-    gi *= gates[:, hidden:2 * hidden]  # i * (1 - g^2)
-    np.multiply(dsig[:, :hidden], tanh_c, out=k[:, h3:])  # o' * tanh(c)
-    dc_from_h = np.multiply(tanh_c, tanh_c, out=dsig[:, :hidden])
-    np.subtract(1, dc_from_h, out=dc_from_h)
-    dc_from_h *= o
-    return k, dc_from_h
+        rows, scale = slice(src * hidden, (src + 1) * hidden), 0.5 if dst < 3 else 1.0
+        np.multiply(w_hh[rows], scale, out=w[dst, :, :hidden])
+        np.multiply(w_ih[rows], scale, out=w[dst, :, hidden:hidden + n_in])
+        if bias:
+            np.add(bias[0][rows], bias[1][rows], out=w[dst, :, -1])
+            w[dst, :, -1] *= scale
+    return w
 
 
 class LSTMLayer(_RecurrentLayer):
-    """Inputs (x, h0, c0, w_ih, w_hh[, b_ih, b_hh]); outputs (h for every row, h_n, c_n)."""
+    """Inputs (x, h0, c0, w_ih, w_hh[, b_ih, b_hh]); outputs (h for every row, h_n, c_n). Saved for backward,
+    as step blocks: z and the gates (o, i, f, g, c_prev) and tanh(c) of every row."""
 
     n_state = 2
 
     def forward(ctx, x, h0, c0, w_ih, w_hh, *bias, batch_sizes, reverse):
         n = x.shape[0]
         hidden = w_hh.shape[1]
-        h3, h4 = 3 * hidden, 4 * hidden
+        h5 = 5 * hidden
         dt = x.dtype
-        wx, wh, b = _forward_weights(w_ih, w_hh, bias)
+        w = _forward_weights(w_ih, w_hh, bias)
+        kz = w.shape[2]
         steps = _steps(batch_sizes, reverse)
-        # gates rows are (o, i, f, g, c_prev); hprev rows are h_prev. A step writes its h and c straight into
-        # the next step's rows when that step has as many rows (always, unless packed)
-        gates = np.empty((n, 5 * hidden), dt)
-        np.matmul(x, wx, out=gates[:, :h4])
-        if b is not None:
-            gates[:, :h4] += b
-        hprev = np.empty((n, hidden), dt)
+        runs = _runs(batch_sizes)
+        # step blocks: z is [h_prev; x; 1] per row, gates (o, i, f, g, c_prev). A step writes its h and c
+        # straight into the next step's blocks when that step has as many rows (always, unless packed)
+        z = np.empty(kz * n, dt)
+        _rows_to_blocks(x, runs, z, kz, hidden)
+        if bias:
+            for run in runs:
+                _run_blocks(z, kz, run)[:, -1] = 1
+        gates = np.empty(h5 * n, dt)
         prev_b = 0
-        for s, bs in steps:  # rows that start at this step take the initial state
-            if bs > prev_b:
-                hprev[s + prev_b:s + bs] = h0[prev_b:bs]
-                gates[s + prev_b:s + bs, h4:] = c0[prev_b:bs]
-            prev_b = bs
-        tanh_c = np.empty((n, hidden), dt)
+        for s, b in steps:  # rows that start at this step take the initial state
+            if b > prev_b:
+                _block(z, kz, s, b)[:hidden, prev_b:b] = h0[prev_b:b].T
+                _block(gates, h5, s, b)[4 * hidden:, prev_b:b] = c0[prev_b:b].T
+            prev_b = b
+        tanh_c = np.empty(hidden * n, dt)
+        out = np.empty((n, hidden), dt)
         h_n, c_n = np.empty_like(h0), np.empty_like(c0)
         bsz = h0.shape[0]
-        rec = np.empty((bsz, h4), dt)
-        prod = np.empty((bsz, 2 * hidden), dt)
-        h_tmp, c_tmp = np.empty((bsz, hidden), dt), np.empty((bsz, hidden), dt)
-        direct_steps = []  # steps whose h went straight into the next step's rows: (start, rows, next start)
-        out = None
+        prod = np.empty(2 * hidden * bsz, dt)
+        h_tmp, c_tmp = np.empty(hidden * bsz, dt), np.empty(hidden * bsz, dt)
+        direct = []  # steps whose h went straight into the next step's z block: (start, rows, next start)
         last = len(steps) - 1
-        for k, (s, bs) in enumerate(steps):
-            e = s + bs
-            g = gates[s:e]
-            pre = g[:, :h4]
-            np.add(pre, np.matmul(hprev[s:e], wh, out=rec[:bs]), out=pre)
+        cur_b = None
+        for k, (s, b) in enumerate(steps):
+            if b != cur_b:  # sizes and scratch views for this batch size
+                cur_b, p = b, hidden * b  # p: one gate of one step (a plane)
+                p3, p4, p5 = 3 * p, 4 * p, 5 * p
+                pr = prod[:2 * p]
+                pr_i, pr_f = pr[:p], pr[p:]
+            e = s + b
+            g = gates[h5 * s:h5 * e]  # o, i, f, g, c_prev
+            np.matmul(w, z[kz * s:kz * e].reshape(kz, b), out=g[:p4].reshape(4, hidden, b))
+            pre = g[:p4]
             np.tanh(pre, out=pre)  # tanh(z / 2) for o, i, f; tanh(z) for g
-            sig = g[:, :h3]
+            sig = g[:p3]
             np.multiply(sig, 0.5, out=sig)
             np.add(sig, 0.5, out=sig)
-            pr = np.multiply(g[:, hidden:h3], g[:, h3:], out=prod[:bs])  # i * g, f * c_prev
+            np.multiply(g[p:p3], g[p3:], out=pr)  # i g, f c_prev
             ns, nb = steps[k + 1] if k < last else (0, 0)
-            direct = nb == bs
-            c = np.add(pr[:, :hidden], pr[:, hidden:], out=gates[ns:ns + bs, h4:] if direct else c_tmp[:bs])
-            tc = np.tanh(c, out=tanh_c[s:e])
-            h = np.multiply(g[:, :hidden], tc, out=hprev[ns:ns + bs] if direct else h_tmp[:bs])
-            if direct:
-                direct_steps.append((s, bs, ns))
+            if nb == b:
+                c = gates[h5 * ns + p4:h5 * ns + p5]
+                h = z[kz * ns:kz * ns + p]
             else:
-                if out is None:
-                    out = np.empty((n, hidden), dt)
-                out[s:e] = h
-                m = min(bs, nb)
-                hprev[ns:ns + m] = h[:m]
-                gates[ns:ns + m, h4:] = c[:m]
-                h_n[nb:bs] = h[nb:]  # rows whose sequence ends here
-                c_n[nb:bs] = c[nb:]
-        out = _gather_outputs(out, hprev, direct_steps, n)
+                c, h = c_tmp[:p], h_tmp[:p]
+            np.add(pr_i, pr_f, out=c)
+            tc = np.tanh(c, out=tanh_c[hidden * s:hidden * e])
+            np.multiply(g[:p], tc, out=h)
+            if nb == b:
+                direct.append((s, b, ns))
+                continue
+            h, c = h.reshape(hidden, b), c.reshape(hidden, b)
+            out[s:e] = h.T
+            m = min(b, nb)
+            if m:
+                _block(z, kz, ns, nb)[:hidden, :m] = h[:, :m]
+                _block(gates, h5, ns, nb)[4 * hidden:, :m] = c[:, :m]
+            h_n[nb:b] = h[:, nb:].T  # rows whose sequence ends here
+            c_n[nb:b] = c[:, nb:].T
+        _gather_outputs(out, z, kz, hidden, direct)
         if ctx.next_edges is not None:
             ctx.batch_sizes, ctx.reverse, ctx.has_bias = batch_sizes, reverse, bool(bias)
-            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, *bias, hprev, gates, tanh_c)
+            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, *bias, z, gates, tanh_c)
         return out, h_n, c_n
 
     def backward(ctx, d_out, d_hn, d_cn):
@@ -134,53 +130,109 @@ class LSTMLayer(_RecurrentLayer):
             return lstm_backward_graph(ctx, d_out, d_hn, d_cn)
         saved = ctx.saved_tensors
         x, h0, c0, w_ih, w_hh = (t._data for t in saved[:5])
-        hprev, gates, tanh_c = (t._data for t in saved[-3:])
-        n, hidden = tanh_c.shape
-        h3 = 3 * hidden
+        z, gates, tanh_c = (t._data for t in saved[-3:])
+        n, n_in = x.shape
+        hidden = w_hh.shape[1]
+        h4, h5 = 4 * hidden, 5 * hidden
+        kz = z.size // n if n else hidden + n_in
+        dt = x.dtype
         steps = _steps(ctx.batch_sizes, ctx.reverse)
+        runs = _runs(ctx.batch_sizes)
         need = ctx.needs_input_grad
-        k, dc_from_h = _lstm_factors(gates, tanh_c)
-        k3 = k.reshape(n, 4, hidden)[:, :3]  # i, f, g: per unit of dc
-        f = gates[:, 2 * hidden:h3]
-        dgates = np.empty((n, 4 * hidden), tanh_c.dtype)  # torch's gate order i, f, g, o
-        dgates3 = dgates.reshape(n, 4, hidden)[:, :3]
-        dh = _state_grad(d_hn, h0)
-        dc = _state_grad(d_cn, c0)
-        dout = None if d_out is None else d_out._data
-        dh_t = np.empty_like(dh)
-        dc_t = np.empty_like(dc)
+        # dh = sum over gates of w_g^T @ dgates_g, gates in forward order (o, i, f, g)
+        w_t = w_hh.reshape(4, hidden, hidden)[_LSTM_ORDER].transpose(0, 2, 1)
+        dout = None
+        if d_out is not None:
+            dout = np.empty(hidden * n, dt)
+            _rows_to_blocks(d_out._data, runs, dout, hidden)
+        # transposed states (H, B); a step works on the first b columns, kept contiguous in dh_act / dc_act
+        dh_all = _state_grad(d_hn, h0).T.copy()
+        dc_all = _state_grad(d_cn, c0).T.copy()
+        bsz = h0.shape[0]
+        act_b = dh_act = dc_act = None
+        dblocks = np.empty(h4 * n, dt)  # per step, the gate gradients o, i, f, g
+        part = np.empty(h4 * bsz, dt)
+        dht_buf, dct_buf = np.empty(hidden * bsz, dt), np.empty(hidden * bsz, dt)
+        q_buf = np.empty(3 * hidden * bsz, dt)
+        w_buf, wt_buf, u_buf = np.empty(hidden * bsz, dt), np.empty(hidden * bsz, dt), np.empty(hidden * bsz, dt)
+        ab_buf, agc_buf = np.empty(2 * hidden * bsz, dt), np.empty(2 * hidden * bsz, dt)
         for s, b in reversed(steps):
+            if b != act_b:  # park the state columns of the previous batch size, take this one's
+                if act_b is not None:
+                    dh_all[:, :act_b] = dh_act.reshape(hidden, act_b)
+                    dc_all[:, :act_b] = dc_act.reshape(hidden, act_b)
+                dh_act, dc_act = dh_all[:, :b].reshape(-1), dc_all[:, :b].reshape(-1)  # (copies when b < B)
+                if b == bsz:
+                    dh_act, dc_act = dh_act.copy(), dc_act.copy()
+                act_b, p = b, hidden * b
+                p2, p3, p4 = 2 * p, 3 * p, 4 * p
+                q, w, wt, u, dct = q_buf[:p3], w_buf[:p], wt_buf[:p], u_buf[:p], dct_buf[:p]
+                q_o, q_if = q[:p], q[p:]
+                ab, agc = ab_buf[:p2], agc_buf[:p2]
+                ab2, a_, b_, ag = ab.reshape(2, p), ab[:p], ab[p:], agc[:p]
+                part_b = part[:p4].reshape(4, hidden, b)
             e = s + b
-            dct = dc_t[:b]
             if dout is not None:
-                dht = np.add(dh[:b], dout[s:e], out=dh_t[:b])
+                dht = np.add(dh_act, dout[hidden * s:hidden * e], out=dht_buf[:p])
             else:
-                dht = dh[:b]  # read before it is overwritten below
-            np.multiply(dht, dc_from_h[s:e], out=dct)
-            dct += dc[:b]
-            np.multiply(dct[:, None], k3[s:e], out=dgates3[s:e])
-            np.multiply(dht, k[s:e, h3:], out=dgates[s:e, h3:])
-            np.multiply(dct, f[s:e], out=dc[:b])
-            np.matmul(dgates[s:e], w_hh, out=dh[:b])
-        grads = ctx._weight_grads(dgates, x, w_ih, hprev)
-        return (grads[0], _make(dh) if need[1] else None, _make(dc) if need[2] else None, *grads[1:])
+                dht = dh_act  # read before it is overwritten below
+            gb = gates[h5 * s:h5 * e]  # o, i, f, g, c_prev
+            tc = tanh_c[hidden * s:hidden * e]
+            blk = dblocks[h4 * s:h4 * e]
+            np.subtract(1, gb[:p3], out=q)  # 1 - o, 1 - i, 1 - f
+            np.multiply(dht, gb[:p], out=w)  # dh o
+            np.multiply(w, tc, out=wt)  # dh o tanh(c)
+            np.multiply(wt, tc, out=u)
+            np.subtract(w, u, out=dct)
+            np.add(dct, dc_act, out=dct)  # dc = dc_next + dh o (1 - tanh(c)^2)
+            np.multiply(wt, q_o, out=blk[:p])  # do = dh o (1 - o) tanh(c)
+            np.multiply(dct, gb[p:p3].reshape(2, p), out=ab2)  # dc i, dc f (= dc_prev)
+            np.multiply(ab, gb[p3:], out=agc)  # dc i g, dc f c_prev
+            np.multiply(agc, q_if, out=blk[p:p3])  # di = dc i (1 - i) g, df = dc f (1 - f) c_prev
+            np.multiply(ag, gb[p3:p4], out=u)
+            np.subtract(a_, u, out=blk[p3:])  # dg = dc i (1 - g^2)
+            dc_act = b_
+            np.add.reduce(np.matmul(w_t, blk.reshape(4, hidden, b), out=part_b), axis=0, out=dh_act.reshape(hidden, b))
+        if act_b is not None:
+            dh_all[:, :act_b] = dh_act.reshape(hidden, act_b)
+            dc_all[:, :act_b] = dc_act.reshape(hidden, act_b)
+        grads = [None] * (7 if ctx.has_bias else 5)
+        dgates = np.empty((h4, n), dt)  # one column per row, gates o, i, f, g
+        _blocks_to_cols(dblocks, h4, runs, dgates)
+        if need[0]:
+            grads[0] = _make(np.matmul(dgates.T, w_ih.reshape(4, hidden, n_in)[_LSTM_ORDER].reshape(h4, n_in)))
+        if need[1]:
+            grads[1] = _make(dh_all.T.copy())
+        if need[2]:
+            grads[2] = _make(dc_all.T.copy())
+        if any(need[3:]):
+            z_cols = np.empty((kz, n), dt)  # [h_prev; x; 1] per row
+            _blocks_to_cols(z, kz, runs, z_cols)
+            # [dW_hh | dW_ih | db] of all steps in one GEMM, then back in torch's gate order
+            dw = np.matmul(dgates, z_cols.T).reshape(4, hidden, kz)
+            if need[3]:
+                grads[3] = _make(dw[_TORCH_ORDER, :, hidden:hidden + n_in].reshape(h4, n_in))
+            if need[4]:
+                grads[4] = _make(dw[_TORCH_ORDER, :, :hidden].reshape(h4, hidden))
+            if ctx.has_bias and (need[5] or need[6]):
+                db = dw[_TORCH_ORDER, :, -1].reshape(h4)
+                grads[5] = _make(db) if need[5] else None
+                grads[6] = (_make(db.copy()) if need[5] else _make(db)) if need[6] else None
+        return tuple(grads)
 
 
-def _gather_outputs(out, hprev, direct_steps, n):
-    """The output rows: the h of each step in ``direct_steps`` sits in the next step's rows of ``hprev``."""
-    if not direct_steps:
-        return out
-    if out is None:
-        out = np.empty((n, hprev.shape[1]), hprev.dtype)
-    b = direct_steps[0][1]
-    shift = direct_steps[0][2] - direct_steps[0][0]
-    first = min(s for s, _, _ in direct_steps)
-    length = len(direct_steps) * b
-    if max(s for s, _, _ in direct_steps) - first == length - b and all(
-            rows == b and ns - s == shift for s, rows, ns in direct_steps):
-        # consecutive steps of equal size (an unpacked batch): one copy
-        out[first:first + length] = hprev[first + shift:first + shift + length]
-        return out
-    for s, rows, ns in direct_steps:
-        out[s:s + rows] = hprev[ns:ns + rows]
-    return out
+def _gather_outputs(out, z, kz, hidden, direct):
+    """Copy into the output rows the h of each step in ``direct``, which sits in the next step's z block."""
+    if not direct:
+        return
+    b, shift = direct[0][1], direct[0][2] - direct[0][0]
+    first = min(s for s, _, _ in direct)
+    count = len(direct)
+    if max(s for s, _, _ in direct) - first == (count - 1) * b and all(
+            rows == b and ns - s == shift for s, rows, ns in direct):
+        # consecutive steps of equal size (an unpacked batch): one transposing copy
+        src = z[kz * (first + shift):kz * (first + shift + count * b)].reshape(count, kz, b)[:, :hidden]
+        out[first:first + count * b].reshape(count, b, hidden)[...] = src.transpose(0, 2, 1)
+        return
+    for s, rows, ns in direct:
+        out[s:s + rows] = _block(z, kz, ns, rows)[:hidden].T

@@ -1,10 +1,10 @@
 """Fused recurrent layers: one op runs a whole LSTM / GRU / Elman-RNN layer (one direction) over a sequence.
 
-LSTM (``_recurrent_lstm.py``): each step is one GEMM of the rows [h_prev | x_t | 1] with all four gates' weights
-(input projection and biases included) written gate-major, then nine in-place NumPy calls; backward computes
-the step-independent factors for all steps at once, walks the steps in reverse with one GEMM and six NumPy
-calls per step, then forms all weight gradients with one GEMM. GRU and RNN (``_recurrent_gru.py``) project the
-inputs of all steps with one GEMM up front and run one GEMM per step.
+LSTM (``_recurrent_lstm.py``): the step's state is kept transposed (features first, one column per row) in
+step blocks, so that each step is four small per-gate GEMMs of the block [h_prev; x_t; 1] (input projection and
+biases included) plus seven NumPy calls on contiguous memory; backward walks the steps in reverse with four
+GEMMs and twelve NumPy calls per step, then forms all weight gradients with one GEMM. GRU and RNN
+(``_recurrent_gru.py``) project the inputs of all steps with one GEMM up front and run one GEMM per step.
 
 Sequences are laid out as PackedSequence data: rows of step ``t`` are ``data[off[t]:off[t] + batch_sizes[t]]``
 with non-increasing ``batch_sizes``; a padded ``(T, B, *)`` batch is the special case ``batch_sizes = (B,) * T``.
