@@ -9,8 +9,8 @@ __all__ = list(_modules_all) + ["Parameter", "Buffer", "UninitializedParameter",
 # torch.nn names ember does not have yet: using one raises NotImplementedError naming it (the exception is also
 # an AttributeError, so hasattr() and getattr(nn, name, default) keep working).
 _NOT_IMPLEMENTED = frozenset("""
-EmbeddingBag Upsample UpsamplingNearest2d
-UpsamplingBilinear2d PixelShuffle PixelUnshuffle ChannelShuffle Fold Unfold FractionalMaxPool2d
+EmbeddingBag
+Fold Unfold FractionalMaxPool2d
 FractionalMaxPool3d LPPool3d SyncBatchNorm CrossMapLRN2d AdaptiveLogSoftmaxWithLoss DataParallel LazyConv1d
 LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d LazyBatchNorm1d LazyBatchNorm2d
 LazyBatchNorm3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d NLLLoss2d

@@ -4,6 +4,8 @@ The kernels live in ``ember.ops`` (conv, pool, normalization, loss, nn_misc, act
 torch's argument conventions (``inplace=``, ``_stacklevel``, in-place ``*_`` variants) and the small
 compositions (glu, prelu, rrelu, lp_pool, max_unpool).
 """
+import warnings as _warnings
+
 from ..ops import activation as _act
 from ..ops.activation import (gelu, hardshrink, logsigmoid, softplus, softshrink, softsign,  # noqa: F401
                               tanhshrink)
@@ -22,6 +24,8 @@ from ..ops.normalization import (batch_norm, cosine_similarity, group_norm, inst
 from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
                         adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 from ..ops.rearrange import pad  # noqa: F401
+from ..ops.resample import (channel_shuffle, interpolate, native_channel_shuffle, pixel_shuffle,  # noqa: F401
+                            pixel_unshuffle)
 
 
 def _maybe_inplace(fn, x, inplace, name, *args):
@@ -234,6 +238,24 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
     """Place each value at its max_pool2d index in a zero tensor (the partial inverse of max_pool2d)."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
+
+
+# ---- resampling (kernels in ops/resample.py); upsample* are torch's deprecated aliases of interpolate ----------
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):  # noqa: A002
+    _warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):  # noqa: A002
+    _warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):  # noqa: A002
+    _warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # ---- not implemented yet (named so the error says what is missing) ------------------------------------------------

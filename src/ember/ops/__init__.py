@@ -14,6 +14,7 @@ from .inplace import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .rearrange import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
+from .resample import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .elementwise import abs, pow, round  # noqa: F401,E402,A004
