@@ -159,3 +159,29 @@ def test_repointing_a_flat_parameter_rebuilds_the_group_and_stays_exact():
 
     for a, b in zip(run(True), run(False)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_parameter_viewing_another_tensor_stays_in_its_storage():
+    base = ember.zeros(2, 4)
+    params = [ember.nn.Parameter(base[0]), ember.nn.Parameter(base[1])]  # views of base, as in torch
+    opt = ember.optim.SGD(params, lr=1.0)
+    for _ in range(2):
+        for p in params:
+            p.grad = ember.ones(4)
+        opt.step()
+    assert not next(iter(opt._flat_groups.values())).adopted
+    np.testing.assert_array_equal(base.numpy(), np.full((2, 4), -2.0, np.float32))  # base saw the updates
+
+
+def test_a_rebuilt_group_moves_its_parameters_into_the_new_buffer():
+    rng = np.random.default_rng(5)
+    params = [ember.tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True) for _ in range(2)]
+    opt = ember.optim.Adam(params, lr=0.1)
+    for i in range(3):
+        if i == 2:
+            opt.load_state_dict(opt.state_dict())  # new state tensors: the flat group is rebuilt
+        for p in params:
+            p.grad = ember.ones(3)
+        opt.step()
+    flat = next(iter(opt._flat_groups.values()))
+    assert flat.adopted and all(p._data.base is flat.param_buf for p in params)

@@ -62,10 +62,14 @@ class FlatGroup:
             t._data = buf[sl].reshape(t._data.shape)
         return buf
 
-    def adopt_params(self):
-        """Make the parameters' storage the views of ``param_buf`` if no other object holds their arrays (then
-        nobody can observe the move). Returns whether the parameters now live in the flat buffer."""
-        if not self.adopted and all(sys.getrefcount(p._data) <= 2 for p in self.params):  # (the call's own ref)
+    def adopt_params(self, own_bases=()):
+        """Make the parameters' storage the views of ``param_buf`` if no other object can see their arrays: no
+        other reference to the array, and the array owns its memory (or views ``own_bases``, an earlier flat
+        buffer of this group), so it aliases no other tensor. Then nobody can observe the move. Returns whether
+        the parameters now live in the flat buffer."""
+        if not self.adopted and all(sys.getrefcount(p._data) <= 2  # (the argument's own reference)
+                                    and (p._data.base is None or any(p._data.base is b for b in own_bases))
+                                    for p in self.params):
             for p, view in zip(self.params, self.param_views):
                 view[...] = p._data
                 p._data = view
@@ -151,6 +155,7 @@ def group_buffers(optimizer, group, keys):
             return flat
         flat.release()
         del cache[id(group)]
+    own_bases = () if flat is None else (flat.param_buf,)
     ok = len(params) > 1 and all(p.grad is not None for p in params) and (not keys or all(states))
     ok = ok and sum(p._data.size for p in params) <= MAX_MEAN_NUMEL * len(params)
     if ok:
@@ -161,7 +166,7 @@ def group_buffers(optimizer, group, keys):
     if not ok:
         return None
     flat = cache[id(group)] = FlatGroup(params, states, keys)
-    flat.adopt_params()
+    flat.adopt_params(own_bases)
     return flat
 
 
