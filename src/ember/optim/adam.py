@@ -3,6 +3,7 @@ from ..ops import zeros_like
 from .._tensor import Tensor
 import numpy as np
 
+from .. import _fused
 from .. import _kernels as _k
 from ._flat import bump_versions, decayed, flat_step
 from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonneg, _evaluate_closure,
@@ -75,7 +76,8 @@ class Adam(Optimizer):
     @staticmethod
     def _update(p, grad, state, hp):
         """One Adam update, in place on arrays: ``p`` is a parameter's storage or a group's flat buffer.
-        Same operations, in the same order, as torch's single-tensor Adam; elementwise, chunk by chunk."""
+        Same operations, in the same order, as torch's single-tensor Adam; elementwise, chunk by chunk, or in
+        one fused loop with the same float operations when numba is installed (``ember._fused``)."""
         lr, eps, weight_decay, beta1, beta2, amsgrad, maximize, decoupled = hp
         step_t = state["step"]._data
         step_t += 1
@@ -85,7 +87,18 @@ class Adam(Optimizer):
         scalars = (lr, eps, weight_decay, beta1, beta2, maximize, decoupled, lr / bias_correction1,
                    bias_correction2 ** 0.5)
         max_sq = state["max_exp_avg_sq"]._data if amsgrad else None
-        _k.for_chunks(Adam._apply, (p, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data, max_sq), scalars)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        kernels = _fused.kernels()
+        if kernels is not None and not amsgrad and _fused.fusable(p, grad, m, v):
+            t = p.dtype.type  # every scalar in the arrays' dtype, as NumPy casts Python floats
+            w = t(1 - beta1)
+            near = abs(w) < 0.5
+            kernels.adam(p.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), maximize, weight_decay != 0,
+                         decoupled, t(1 - lr * weight_decay) if decoupled else t(weight_decay),
+                         w if near else t(1) - w, near, t(beta2), t(1 - beta2), t(scalars[-1]), t(eps),
+                         t(-scalars[-2]))
+            return
+        _k.for_chunks(Adam._apply, (p, grad, m, v, max_sq), scalars)
 
     @staticmethod
     def _apply(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scalars):

@@ -1,6 +1,7 @@
 """Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay."""
 import numpy as np
 
+from .. import _fused
 from .. import _kernels as _k
 from .._tensor import _make
 from ._flat import bump_versions, decayed, flat_step
@@ -57,11 +58,20 @@ class SGD(Optimizer):
     @staticmethod
     def _update(p, grad, state, hp):
         """One SGD update, in place on arrays: ``p`` is a parameter's storage or a group's flat buffer."""
-        buf = state.get("momentum_buffer") if hp[1] != 0 else None
-        if hp[1] != 0 and buf is None:  # first step: the buffer starts as a copy of the (decayed) gradient
+        lr, momentum, dampening, weight_decay, nesterov, maximize = hp
+        buf = state.get("momentum_buffer") if momentum != 0 else None
+        if momentum != 0 and buf is None:  # first step: the buffer starts as a copy of the (decayed) gradient
             SGD._apply(p, grad, None, hp, state)
             return
-        _k.for_chunks(SGD._apply, (p, grad, None if buf is None else buf._data), hp, state)
+        buf = None if buf is None else buf._data
+        kernels = _fused.kernels()
+        if kernels is not None and _fused.fusable(p, grad, buf):
+            t = p.dtype.type  # every scalar in the arrays' dtype, as NumPy casts Python floats
+            kernels.sgd(p.reshape(-1), grad.reshape(-1), p.reshape(-1) if buf is None else buf.reshape(-1), maximize,
+                        weight_decay != 0, t(weight_decay), momentum != 0, t(momentum), dampening != 0,
+                        t(1 - dampening), nesterov, t(-lr))
+            return
+        _k.for_chunks(SGD._apply, (p, grad, buf), hp, state)
 
     @staticmethod
     def _apply(p, grad, buf, hp, state):
