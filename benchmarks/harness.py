@@ -12,7 +12,8 @@ How a workload is measured:
    compiling), then ``warmup`` more steps, untimed.
 2. The parent then runs ``rounds`` rounds; in each, every worker in turn (the order rotates from round to
    round) runs ``steps / rounds`` steps, each timed on its own with ``perf_counter_ns``. Only one worker runs
-   at a time; the others wait on their pipe. Machine noise thus lands on all frameworks alike.
+   at a time; the others wait on their pipe. Machine noise thus lands on all frameworks alike. Before each
+   share the parent sleeps ``SETTLE_S`` so the previous worker's spinning BLAS/OpenMP threads go idle.
 3. At the end each worker reports its peak resident set size (``ru_maxrss``), which covers the interpreter,
    the framework's import, the model and the steps.
 
@@ -257,8 +258,14 @@ def available_frameworks():
     return out
 
 
+# Pause before each worker's share of a round: BLAS and OpenMP helper threads keep spinning for a while after
+# their last parallel region (OpenBLAS up to 2^28 cycles, ~0.1 s here), and would take a core from whichever
+# worker runs next.
+SETTLE_S = 0.15
+
+
 def measure_workload(name, frameworks, steps, size="full", threads=1, warmup=5, rounds=10, in_process=False,
-                     log=print):
+                     log=print, settle=SETTLE_S):
     """Interleaved timings of one workload. Returns {framework: result dict} where a result holds the per-step
     times (``times_ns``), the worker's info (first step, first outputs, memory) or ``skipped`` and a reason."""
     from workloads import WORKLOADS
@@ -285,6 +292,8 @@ def measure_workload(name, frameworks, steps, size="full", threads=1, warmup=5, 
     for r, n in enumerate(per_round):
         k = r % len(order) if order else 0
         for fw in order[k:] + order[:k]:
+            if settle and not in_process:
+                time.sleep(settle)
             results[fw]["times_ns"] += workers[fw].run(n)
     for fw, worker in workers.items():
         results[fw].update(worker.finish())
