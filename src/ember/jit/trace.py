@@ -186,7 +186,8 @@ class Tracer:
         self.graph.nodes.append(Node("set_grad", None, ins, {}, [], target=leaf))
 
     def on_optimizer_step(self, optimizer, closure):
-        """The optimizer's update stays an eager call in the generated code (same maths, same state).
+        """The optimizer's step is one ``call`` node (codegen runs it as ``step()``, or as the optimizer's own
+        update on its flat buffers: same maths, same state).
         Returns (handled, result) for the optimizer's step wrapper."""
         if self.suspended:
             return False, None
