@@ -22,6 +22,16 @@ from .._tensor import _make
 __all__ = ["FlatGroup", "flat_step", "group_buffers", "flat_plan", "plan_holds"]
 
 
+def _sole_owner_count():
+    """What ``sys.getrefcount(t._data)`` reports for an array only its tensor holds (the interpreter's own
+    temporary references differ between Python versions, so it is measured, not assumed)."""
+    t = _make(np.empty(0))
+    return sys.getrefcount(t._data)
+
+
+_SOLE_OWNER_COUNT = _sole_owner_count()
+
+
 class FlatGroup:
     """Flat buffers for one param group: ``param``/``grad`` Tensors and a flat ``state`` dict."""
 
@@ -67,7 +77,7 @@ class FlatGroup:
         other reference to the array, and the array owns its memory (or views ``own_bases``, an earlier flat
         buffer of this group), so it aliases no other tensor. Then nobody can observe the move. Returns whether
         the parameters now live in the flat buffer."""
-        if not self.adopted and all(sys.getrefcount(p._data) <= 2  # (the argument's own reference)
+        if not self.adopted and all(sys.getrefcount(p._data) <= _SOLE_OWNER_COUNT
                                     and (p._data.base is None or any(p._data.base is b for b in own_bases))
                                     for p in self.params):
             for p, view in zip(self.params, self.param_views):
