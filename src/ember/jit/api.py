@@ -9,9 +9,9 @@ optimise it, and run it as generated NumPy code.
 Guards: a new trace is made when tensor argument shapes/dtypes/requires_grad, non-tensor arguments, the grad
 mode, any traced module's ``training`` flag, a state tensor's ``requires_grad`` (a frozen parameter), or
 whether a traced parameter's ``.grad`` is None when the call begins (assign vs accumulate; not checked for
-parameters the step's own ``zero_grad()`` empties first) change, or when any module re-binds a parameter, buffer or submodule (``model.fc.weight = nn.Parameter(...)``,
-``model[0] = nn.Linear(...)``: the graph holds the objects it traced; in-place updates such as
-``load_state_dict`` need no re-trace).
+parameters the step's own ``zero_grad()`` empties first) change, or when any module re-binds a parameter,
+buffer or submodule (``model.fc.weight = nn.Parameter(...)``, ``model[0] = nn.Linear(...)``: the graph holds
+the objects it traced; in-place updates such as ``load_state_dict`` need no re-trace).
 If the function reads a tensor's value in Python while tracing (``item()``, ``bool()``, ``tolist()``,
 ``numpy()``: data-dependent control flow), it cannot be a static graph: ember warns once, naming the read
 and the source line, and runs that function eagerly from then on.
