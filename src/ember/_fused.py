@@ -1,14 +1,20 @@
-"""Fused elementwise kernels for the optimizers' updates, compiled with numba when it is installed.
+"""Fused elementwise kernels, compiled with numba when it is installed: the optimizers' updates (Adam/AdamW,
+SGD), the LSTM's per-step gate maths, max pooling with its backward scatter, and relu's backward.
 
 NumPy runs an Adam update as 13 passes over memory (one per ufunc: ``m += (g - m) * w`` alone is three); a
 fused loop makes one, about 4x faster on 200k float32 elements (150 µs against 600). Each kernel performs, per
-element, exactly the float operations of the NumPy path in ``ember.optim`` in the same order and dtype (no
-fast-math: IEEE ``sqrt`` and division, no contraction into FMA), so results are bitwise equal to it
-(tests/optim/test_optim_fused.py). ``error_model="numpy"`` drops numba's per-division zero checks, which
-would stop the loop from vectorising; division by zero then gives inf/NaN as NumPy does.
+element, exactly the float operations of the NumPy path it replaces, in the same order and dtype (no
+fast-math: IEEE ``sqrt`` and division, no contraction into FMA; scalars are passed in the arrays' dtype), so
+results are bitwise equal to it (tests/optim/test_optim_fused.py, tests/nn/test_rnn.py,
+tests/test_functional_pool.py, tests/test_ops_elementwise.py compare the two paths). Transcendentals stay NumPy
+calls: numba's ``tanh`` is not bitwise NumPy's (whose float32 tanh is its own SIMD code). ``error_model="numpy"``
+drops numba's per-division zero checks, which would stop the loops from vectorising; division by zero then
+gives inf/NaN as NumPy does. No kernel calls another (a kernel defined in ``_build`` calling one would defeat
+numba's disk cache).
 
 Optional: ``pip install ember[fast]`` (numba). Without numba, or with ``EMBER_NO_NUMBA=1``, ``kernels()``
-returns None and the optimizers use NumPy. Kernels are compiled on first use (cached on disk by numba).
+returns None and every caller runs its NumPy path. Kernels are compiled on first use and cached on disk by
+numba; importing numba costs ~0.3 s and ~120 MB of memory at the first use.
 """
 import os
 
@@ -24,7 +30,7 @@ def enabled() -> bool:
 
 
 def kernels():
-    """The namespace of compiled kernels (``adam``, ``sgd``), or None without numba."""
+    """The namespace of compiled kernels (see ``_build``'s return line), or None without numba."""
     global _kernels, _tried
     if not _tried:
         _tried = True
@@ -121,4 +127,179 @@ def _build():
                     gi = bi
             p[i] = pi + gi * neg_lr
 
-    return types.SimpleNamespace(adam=adam, sgd=sgd)
+    @jit
+    def lstm_step_fwd(g, p, half, c):
+        """An LSTM forward step after the gate GEMMs and the tanh call, as LSTMLayer.forward does it: ``g``
+        holds planes of ``p`` elements o, i, f, g, c_prev, the first three as tanh(z / 2), turned in place
+        into sigmoids t * half + half (``half`` = 0.5 in the dtype); writes c = i g + f c_prev into ``c``."""
+        p2, p3, p4 = 2 * p, 3 * p, 4 * p
+        for j in range(p):
+            o = g[j] * half + half
+            i = g[p + j] * half + half
+            f = g[p2 + j] * half + half
+            g[j] = o
+            g[p + j] = i
+            g[p2 + j] = f
+            c[j] = i * g[p3 + j] + f * g[p4 + j]
+
+    @jit
+    def lstm_step_bwd(dh, dout, use_dout, gb, tc, dc, blk, p, one):
+        """An LSTM backward step before the GEMMs, as LSTMLayer.backward does it: from the state gradients
+        ``dh`` (+ ``dout`` when ``use_dout``) and ``dc``, the saved gates ``gb`` (planes o, i, f, g, c_prev)
+        and ``tc`` = tanh(c), writes the gate gradients (do, di, df, dg) into ``blk`` and dc_prev into
+        ``dc`` (in place). ``one`` is 1 in the dtype."""
+        p2, p3, p4 = 2 * p, 3 * p, 4 * p
+        for j in range(p):
+            d = dh[j]
+            if use_dout:
+                d = d + dout[j]
+            o = gb[j]
+            i = gb[p + j]
+            f = gb[p2 + j]
+            gg = gb[p3 + j]
+            t = tc[j]
+            w = d * o
+            wt = w * t
+            dcj = (w - wt * t) + dc[j]
+            blk[j] = wt * (one - o)
+            a = dcj * i
+            bf = dcj * f
+            ag = a * gg
+            blk[p + j] = ag * (one - i)
+            blk[p2 + j] = (bf * gb[p4 + j]) * (one - f)
+            blk[p3 + j] = a - ag * gg
+            dc[j] = bf
+
+    # ---- max pooling and relu's backward (ember.ops.pool, ember.ops.activation) ------------------------------
+    @jit
+    def count_nan(x):
+        """How many NaN the flat array ``x`` holds."""
+        n = 0
+        for t in range(x.size):
+            n += x[t] != x[t]
+        return n
+
+    @jit
+    def max_pool2d_inner_2x2(x, planes, h, w, sh, sw, ph, pw, dh, dw, out, idx, oh, ow, ilo, ihi, jlo, jhi):
+        """max_pool2d_inner for 2x2 windows, unrolled (a separate function: sharing one with the general loop
+        made both slower)."""
+        o1, o2, o3 = dw, dh * w, dh * w + dw
+        for p in range(planes):
+            base = p * h * w
+            for i in range(ilo, ihi):
+                t = (p * oh + i) * ow
+                r = (i * sh - ph) * w - pw
+                for j in range(jlo, jhi):
+                    pos = r + j * sw
+                    q = base + pos
+                    mv = x[q]
+                    mi = 0
+                    v = x[q + o1]
+                    mi = o1 if v > mv else mi
+                    mv = v if v >= mv else mv
+                    v = x[q + o2]
+                    mi = o2 if v > mv else mi
+                    mv = v if v >= mv else mv
+                    v = x[q + o3]
+                    mi = o3 if v > mv else mi
+                    mv = v if v >= mv else mv
+                    out[t + j] = mv
+                    idx[t + j] = pos + mi
+
+    @jit
+    def max_pool2d_inner(x, planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, fill, out, idx, oh, ow, ilo, ihi, jlo,
+                         jhi):
+        """Max pooling of the windows (rows [ilo, ihi), columns [jlo, jhi)) that lie inside the input, for an
+        ``x`` without NaN (branch-free): see max_pool2d_rest."""
+        offs = np.empty(kh * kw, np.int64)
+        for a in range(kh):
+            for b in range(kw):
+                offs[a * kw + b] = a * dh * w + b * dw
+        for p in range(planes):
+            base = p * h * w
+            for i in range(ilo, ihi):
+                t = (p * oh + i) * ow
+                r = (i * sh - ph) * w - pw
+                for j in range(jlo, jhi):
+                    pos = r + j * sw
+                    q = base + pos
+                    mv = fill
+                    mi = 0
+                    for k in range(offs.size):
+                        v = x[q + offs[k]]
+                        mi = offs[k] if v > mv else mi
+                        mv = v if v >= mv else mv
+                    out[t + j] = mv
+                    idx[t + j] = pos + mi
+
+    @jit
+    def max_pool2d_rest(x, planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, fill, out, idx, oh, ow, ilo, ihi, jlo,
+                        jhi, has_nan):
+        """Max pooling of the flat (planes, h, w) ``x`` into the flat (planes, oh, ow) ``out`` and ``idx``,
+        read straight from ``x``, for the windows outside rows [ilo, ihi) x columns [jlo, jhi) (done by
+        max_pool2d_inner), bitwise as ember.ops.pool._max_windows: the index is the first maximum in row-major
+        window order, or the last NaN; the value is the last of the tied maxima (as np.maximum's tournament:
+        it differs only for -0.0 against 0.0) or that NaN, except that when any output is NaN (its np.where
+        pass) every value is the one at the index."""
+        for p in range(planes):
+            base = p * h * w
+            for i in range(oh):
+                y0 = i * sh - ph
+                inner_row = i >= ilo and i < ihi
+                for j in range(ow):
+                    if inner_row and j >= jlo and j < jhi:
+                        continue
+                    x0 = j * sw - pw
+                    mv = fill
+                    mi = y0 * w + x0
+                    for a in range(kh):  # padding would read -inf, which never changes the result: skipped
+                        yy = y0 + a * dh
+                        if yy < 0 or yy >= h:
+                            continue
+                        for b in range(kw):
+                            xx = x0 + b * dw
+                            if xx < 0 or xx >= w:
+                                continue
+                            v = x[base + yy * w + xx]
+                            if v > mv or v != v:
+                                mi = yy * w + xx
+                                mv = v
+                            elif v == mv:
+                                mv = v
+                    t = (p * oh + i) * ow + j
+                    out[t] = mv
+                    idx[t] = mi
+        if has_nan:
+            any_nan = False
+            for t in range(out.size):
+                any_nan = any_nan or out[t] != out[t]
+            if any_nan:
+                per = oh * ow
+                for t in range(out.size):
+                    if out[t] == 0:
+                        out[t] = x[(t // per) * h * w + idx[t]]
+
+    @jit
+    def plane_scatter(g, idx, planes, plane, out):
+        """out[p * plane + idx[p, t]] = g[p, t] over flat arrays (``planes`` rows); False, leaving ``out``
+        half-written, at an index outside its plane (the NumPy path then decides)."""
+        per = g.size // max(planes, 1)
+        for p in range(planes):
+            base = p * plane
+            for t in range(p * per, (p + 1) * per):
+                k = idx[t]
+                if k < 0 or k >= plane:
+                    return False
+                out[base + k] = g[t]
+        return True
+
+    @jit
+    def relu_grad(g, y, one, zero, out):
+        """out = g * (y != 0) over flat arrays, the mask as ``one``/``zero`` of g's dtype."""
+        for i in range(g.size):
+            out[i] = g[i] * (one if y[i] != 0 else zero)
+
+    return types.SimpleNamespace(adam=adam, sgd=sgd, lstm_step_fwd=lstm_step_fwd, lstm_step_bwd=lstm_step_bwd,
+                                 count_nan=count_nan,
+                                 max_pool2d_inner_2x2=max_pool2d_inner_2x2, max_pool2d_inner=max_pool2d_inner,
+                                 max_pool2d_rest=max_pool2d_rest, plane_scatter=plane_scatter, relu_grad=relu_grad)

@@ -2,6 +2,7 @@
 final states and the gradients of the input, the initial states and every parameter compared (float32 and
 float64, train and eval), plus construction, printing, initialisation, error paths and gradchecks."""
 import math
+import types
 
 import numpy as np
 import pytest
@@ -9,6 +10,8 @@ import torch
 
 import ember
 import ember.nn
+from ember import _fused
+from ember.ops import _recurrent_lstm
 from oracle import assert_close, tol
 from ember.ops.recurrent import gru_layer, lstm_layer, rnn_layer
 
@@ -426,6 +429,71 @@ def test_lstm_output_changed_in_place_after_forward_keeps_gradients(batch_sizes,
 
     for a, b_ in zip(grads(False), grads(True)):
         np.testing.assert_array_equal(a, b_)
+
+
+# ---- fused step kernels (ember._fused, numba) against the NumPy path -------------------------------------------
+# (id, LSTM kwargs, lengths of a packed batch or None, gradient only through the final states)
+FUSED_CASES = [
+    ("bidir_2layers_batch_first", dict(num_layers=2, bidirectional=True, batch_first=True), None, False),
+    ("packed_bidir_2layers", dict(num_layers=2, bidirectional=True, batch_first=True), [6, 6, 4, 3, 1], False),
+    ("final_state_only", dict(num_layers=2), None, True),
+    ("packed_no_bias_wide", dict(bias=False, batch_first=True, hidden_size=37), [5, 3, 3], False),
+]
+
+
+def _lstm_run(kwargs, lengths, final_only, dtype, fused):
+    """Outputs, final states and all gradients of one LSTM, with the fused kernels on or off."""
+    kwargs = dict(kwargs)
+    hidden = kwargs.pop("hidden_size", H)
+    torch.manual_seed(0)
+    th = torch.nn.LSTM(I, hidden, **kwargs)
+    em = ember.nn.LSTM(I, hidden, **kwargs)
+    if np.dtype(dtype) == np.float64:
+        em.double()
+    em.load_state_dict({k: ember.tensor(v.detach().numpy().astype(dtype)) for k, v in th.state_dict().items()})
+    rng = np.random.default_rng(5)
+    n_batch = len(lengths) if lengths else B
+    states = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
+    shape = (n_batch, 6, I) if kwargs.get("batch_first") else (6, n_batch, I)
+    x, h0, c0 = (ember.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True)
+                 for s in (shape, (states, n_batch, hidden), (states, n_batch, hidden)))
+    inp = x if lengths is None else ember.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True)
+    _fused.set_enabled(fused)
+    try:
+        out, (h_n, c_n) = em(inp, (h0, c0))
+        out = out if lengths is None else out.data
+        loss = h_n.sin().sum() + (c_n * c_n).sum()
+        if not final_only:
+            loss = loss + (out * ember.tensor(rng.standard_normal(tuple(out.shape)).astype(dtype))).sum()
+        loss.backward()
+    finally:
+        _fused.set_enabled(True)
+    return [t.detach().numpy() for t in (out, h_n, c_n, x.grad, h0.grad, c0.grad)] + [
+        p.grad.numpy() for p in em.parameters()]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("case", FUSED_CASES, ids=[c[0] for c in FUSED_CASES])
+def test_lstm_fused_kernels_and_numpy_path_are_bitwise_equal(case, dtype, monkeypatch):
+    assert _fused.enabled(), "numba is a test dependency: the fused LSTM step kernels must be tested"
+    calls = []
+
+    def counting_kernels(dt):  # the step kernels, counting their calls
+        k = _fused.kernels()
+        return None if k is None else types.SimpleNamespace(
+            lstm_step_fwd=lambda *a: calls.append("fwd") or k.lstm_step_fwd(*a),
+            lstm_step_bwd=lambda *a: calls.append("bwd") or k.lstm_step_bwd(*a))
+
+    monkeypatch.setattr(_recurrent_lstm, "_step_kernels", counting_kernels)
+    fused = _lstm_run(*case[1:], dtype, True)
+    assert "fwd" in calls and "bwd" in calls
+    calls.clear()
+    plain = _lstm_run(*case[1:], dtype, False)
+    assert not calls
+    assert len(fused) == len(plain)
+    for a, b in zip(fused, plain):
+        assert a.dtype == b.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
 
 
 # ---- errors ---------------------------------------------------------------------------------------------------

@@ -6,9 +6,15 @@ one per gate (each small enough for OpenBLAS's small-matrix kernels, which skip 
 z = [h_prev; x; 1], which carries the input projection and the biases; then seven NumPy calls, h and c going
 straight into the next step's blocks. Backward: per step in reverse, twelve NumPy calls on the saved gates,
 four GEMMs and a sum; then one GEMM gives the weight and bias gradients of all steps.
+
+With numba (``ember._fused``), one kernel per step does the same float operations in the same order as the
+NumPy calls it replaces, so results are bitwise those of the NumPy path (tests/nn/test_rnn.py): forward, the
+sigmoids and c between the two tanh calls (which stay NumPy's: numba's tanh differs in the last bit), h = o tanh(c)
+staying one multiply; backward, all twelve calls.
 """
 import numpy as np
 
+from .. import _fused
 from ..autograd.grad_mode import _State
 from .._tensor import _make
 from ._recurrent_common import (
@@ -79,6 +85,8 @@ class LSTMLayer(_RecurrentLayer):
         bsz = h0.shape[0]
         prod = np.empty(2 * hidden * bsz, dt)
         h_tmp, c_tmp = np.empty(hidden * bsz, dt), np.empty(hidden * bsz, dt)
+        kernels = _step_kernels(dt)
+        half = dt.type(0.5)
         direct = []  # steps whose h went straight into the next step's z block: (start, rows, next start)
         last = len(steps) - 1
         cur_b = None
@@ -93,17 +101,20 @@ class LSTMLayer(_RecurrentLayer):
             np.matmul(w, z[kz * s:kz * e].reshape(kz, b), out=g[:p4].reshape(4, hidden, b))
             pre = g[:p4]
             np.tanh(pre, out=pre)  # tanh(z / 2) for o, i, f; tanh(z) for g
-            sig = g[:p3]
-            np.multiply(sig, 0.5, out=sig)
-            np.add(sig, 0.5, out=sig)
-            np.multiply(g[p:p3], g[p3:], out=pr)  # i g, f c_prev
             ns, nb = steps[k + 1] if k < last else (0, 0)
             if nb == b:
                 c = gates[h5 * ns + p4:h5 * ns + p5]
                 h = z[kz * ns:kz * ns + p]
             else:
                 c, h = c_tmp[:p], h_tmp[:p]
-            np.add(pr_i, pr_f, out=c)
+            if kernels is not None:  # the same float operations in one loop
+                kernels.lstm_step_fwd(g, p, half, c)
+            else:
+                sig = g[:p3]
+                np.multiply(sig, 0.5, out=sig)
+                np.add(sig, 0.5, out=sig)
+                np.multiply(g[p:p3], g[p3:], out=pr)  # i g, f c_prev
+                np.add(pr_i, pr_f, out=c)
             tc = np.tanh(c, out=tanh_c[hidden * s:hidden * e])
             np.multiply(g[:p], tc, out=h)
             if nb == b:
@@ -156,6 +167,8 @@ class LSTMLayer(_RecurrentLayer):
         q_buf = np.empty(3 * hidden * bsz, dt)
         w_buf, wt_buf, u_buf = np.empty(hidden * bsz, dt), np.empty(hidden * bsz, dt), np.empty(hidden * bsz, dt)
         ab_buf, agc_buf = np.empty(2 * hidden * bsz, dt), np.empty(2 * hidden * bsz, dt)
+        kernels = _step_kernels(dt)
+        one = dt.type(1)
         for s, b in reversed(steps):
             if b != act_b:  # park the state columns of the previous batch size, take this one's
                 if act_b is not None:
@@ -172,26 +185,31 @@ class LSTMLayer(_RecurrentLayer):
                 ab2, a_, b_, ag = ab.reshape(2, p), ab[:p], ab[p:], agc[:p]
                 part_b = part[:p4].reshape(4, hidden, b)
             e = s + b
-            if dout is not None:
-                dht = np.add(dh_act, dout[hidden * s:hidden * e], out=dht_buf[:p])
-            else:
-                dht = dh_act  # read before it is overwritten below
-            gb = gates[h5 * s:h5 * e]  # o, i, f, g, c_prev
-            tc = tanh_c[hidden * s:hidden * e]
             blk = dblocks[h4 * s:h4 * e]
-            np.subtract(1, gb[:p3], out=q)  # 1 - o, 1 - i, 1 - f
-            np.multiply(dht, gb[:p], out=w)  # dh o
-            np.multiply(w, tc, out=wt)  # dh o tanh(c)
-            np.multiply(wt, tc, out=u)
-            np.subtract(w, u, out=dct)
-            np.add(dct, dc_act, out=dct)  # dc = dc_next + dh o (1 - tanh(c)^2)
-            np.multiply(wt, q_o, out=blk[:p])  # do = dh o (1 - o) tanh(c)
-            np.multiply(dct, gb[p:p3].reshape(2, p), out=ab2)  # dc i, dc f (= dc_prev)
-            np.multiply(ab, gb[p3:], out=agc)  # dc i g, dc f c_prev
-            np.multiply(agc, q_if, out=blk[p:p3])  # di = dc i (1 - i) g, df = dc f (1 - f) c_prev
-            np.multiply(ag, gb[p3:p4], out=u)
-            np.subtract(a_, u, out=blk[p3:])  # dg = dc i (1 - g^2)
-            dc_act = b_
+            if kernels is not None:  # the same float operations in one loop; dc_act is updated in place
+                kernels.lstm_step_bwd(dh_act, dout[hidden * s:hidden * e] if dout is not None else dh_act,
+                                      dout is not None, gates[h5 * s:h5 * e], tanh_c[hidden * s:hidden * e],
+                                      dc_act, blk, p, one)
+            else:
+                if dout is not None:
+                    dht = np.add(dh_act, dout[hidden * s:hidden * e], out=dht_buf[:p])
+                else:
+                    dht = dh_act  # read before it is overwritten below
+                gb = gates[h5 * s:h5 * e]  # o, i, f, g, c_prev
+                tc = tanh_c[hidden * s:hidden * e]
+                np.subtract(1, gb[:p3], out=q)  # 1 - o, 1 - i, 1 - f
+                np.multiply(dht, gb[:p], out=w)  # dh o
+                np.multiply(w, tc, out=wt)  # dh o tanh(c)
+                np.multiply(wt, tc, out=u)
+                np.subtract(w, u, out=dct)
+                np.add(dct, dc_act, out=dct)  # dc = dc_next + dh o (1 - tanh(c)^2)
+                np.multiply(wt, q_o, out=blk[:p])  # do = dh o (1 - o) tanh(c)
+                np.multiply(dct, gb[p:p3].reshape(2, p), out=ab2)  # dc i, dc f (= dc_prev)
+                np.multiply(ab, gb[p3:], out=agc)  # dc i g, dc f c_prev
+                np.multiply(agc, q_if, out=blk[p:p3])  # di = dc i (1 - i) g, df = dc f (1 - f) c_prev
+                np.multiply(ag, gb[p3:p4], out=u)
+                np.subtract(a_, u, out=blk[p3:])  # dg = dc i (1 - g^2)
+                dc_act = b_
             np.add.reduce(np.matmul(w_t, blk.reshape(4, hidden, b), out=part_b), axis=0, out=dh_act.reshape(hidden, b))
         if act_b is not None:
             dh_all[:, :act_b] = dh_act.reshape(hidden, act_b)
@@ -219,6 +237,13 @@ class LSTMLayer(_RecurrentLayer):
                 grads[5] = _make(db) if need[5] else None
                 grads[6] = (_make(db.copy()) if need[5] else _make(db)) if need[6] else None
         return tuple(grads)
+
+
+def _step_kernels(dt):
+    """The fused step kernels (``ember._fused``) for arrays of dtype ``dt``, or None (NumPy path)."""
+    if dt != np.float32 and dt != np.float64:
+        return None
+    return _fused.kernels()
 
 
 def _gather_outputs(out, z, kz, hidden, direct):
