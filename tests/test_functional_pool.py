@@ -11,6 +11,7 @@ from hypothesis import assume, given, settings, strategies as st
 
 import ember
 import ember.nn.functional as F
+from ember import _fused
 from oracle import assert_close, check_op, gradcheck
 
 EM = types.SimpleNamespace(F=F, t=ember)
@@ -208,3 +209,89 @@ def test_pool_error_messages_name_sizes():
         F.max_pool2d(ember.zeros(2, 3, 1, 1), 2)
     with pytest.raises(RuntimeError, match="pad=2, kernel_size=3"):
         F.avg_pool2d(ember.zeros(2, 3, 8, 8), 3, padding=2)
+
+
+# ---- the fused (numba) max pooling gives bitwise the NumPy path's values, indices and gradients ----------------
+FUSED_POOLS = [
+    ("2d_k2", lambda x: F.max_pool2d(x, 2, return_indices=True), (2, 3, 8, 6)),
+    ("2d_k2_odd", lambda x: F.max_pool2d(x, 2, return_indices=True), (2, 2, 7, 9)),
+    ("2d_k3s2p1", lambda x: F.max_pool2d(x, 3, 2, 1, return_indices=True), (2, 3, 9, 7)),
+    ("2d_overlap", lambda x: F.max_pool2d(x, 3, 1, 1, return_indices=True), (2, 2, 6, 7)),
+    ("2d_k2p1_ceil", lambda x: F.max_pool2d(x, 2, 2, 1, ceil_mode=True, return_indices=True), (2, 2, 7, 6)),
+    ("2d_k3s2_ceil", lambda x: F.max_pool2d(x, 3, 2, ceil_mode=True, return_indices=True), (2, 2, 8, 7)),
+    ("2d_dilation", lambda x: F.max_pool2d(x, (3, 2), (2, 1), (1, 1), dilation=(2, 1), return_indices=True),
+     (2, 2, 9, 7)),
+    ("2d_k2_dil2", lambda x: F.max_pool2d(x, 2, 2, 1, dilation=2, return_indices=True), (1, 2, 8, 8)),
+    ("2d_stride_gt_k", lambda x: F.max_pool2d(x, 2, 3, return_indices=True), (1, 2, 8, 8)),
+    ("2d_k1", lambda x: F.max_pool2d(x, 1, return_indices=True), (1, 2, 3, 4)),
+    ("2d_unbatched", lambda x: F.max_pool2d(x, 2, return_indices=True), (3, 6, 4)),
+    ("1d_k3s2p1", lambda x: F.max_pool1d(x, 3, 2, 1, return_indices=True), (2, 3, 9)),
+    ("1d_k2", lambda x: F.max_pool1d(x, 2, return_indices=True), (2, 3, 10)),
+    ("1d_dil_ceil", lambda x: F.max_pool1d(x, 2, 2, dilation=2, ceil_mode=True, return_indices=True), (2, 3, 10)),
+]
+
+
+def _pool_input(kind, shape, dtype):
+    rng = np.random.default_rng(11)
+    x = rng.integers(-2, 3, shape).astype(np.float64)  # many ties
+    if kind == "normal":
+        x = rng.standard_normal(shape)
+    elif kind == "signed_zeros":  # -0.0 and 0.0 compare equal: which one comes out is the point
+        x = np.where(rng.random(shape) < 0.5, -0.0, 0.0) - (rng.random(shape) < 0.2)
+    elif kind == "nan":
+        x[rng.random(shape) < 0.15] = np.nan
+        x[rng.random(shape) < 0.05] = -np.nan  # a NaN with the sign bit set: which NaN wins shows in the bits
+    elif kind == "nan_and_signed_zeros":  # a NaN elsewhere makes the NumPy path's second (np.where) pass run
+        x = np.where(rng.random(shape) < 0.5, -0.0, 0.0)
+        x.reshape(-1)[-1] = np.nan
+    elif kind == "inf":  # -inf ties with the padding; kept off the borders (a window of padding and -inf alone
+        x[rng.random(shape) < 0.2] = np.inf  # gets an index into the padding, which the NumPy backward rejects)
+        inner = x[..., 2:-2, 2:-2] if len(shape) == 4 else x[..., 2:-2]
+        inner[rng.random(inner.shape) < 0.3] = -np.inf
+    return x.astype(dtype)
+
+
+def _pool_bits(fn, x):
+    xt = ember.tensor(x, requires_grad=True)
+    y, idx = fn(xt)
+    y.backward(ember.tensor(np.random.default_rng(12).standard_normal(y.shape).astype(x.dtype)))
+    return [(a.dtype, a.shape, a.tobytes()) for a in (y.detach().numpy(), idx.numpy(), xt.grad.numpy())]
+
+
+def test_numba_is_available_for_the_fused_pool_tests():
+    assert _fused.enabled(), "numba is a test dependency: the fused kernels must be tested"
+
+
+POOL_INPUTS = ["normal", "ties", "signed_zeros", "nan", "nan_and_signed_zeros", "inf"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("case", FUSED_POOLS, ids=[c[0] for c in FUSED_POOLS])
+def test_fused_max_pool_is_bitwise_the_numpy_path(case, dtype):
+    _, fn, shape = case
+    inputs = [_pool_input(kind, shape, dtype) for kind in POOL_INPUTS]
+    fused = [_pool_bits(fn, x) for x in inputs]
+    _fused.set_enabled(False)
+    try:
+        numpy_path = [_pool_bits(fn, x) for x in inputs]
+    finally:
+        _fused.set_enabled(True)
+    for kind, a, b in zip(POOL_INPUTS, fused, numpy_path):
+        assert a == b, kind
+
+
+def test_fused_max_pool_signed_zero_and_nan_values():
+    """The rules the kernels copy from the NumPy path: the index is the first maximum or the last NaN; the
+    value the last tied zero, but the zero at the index when some output is NaN."""
+    x = np.array([[[[-0.0, 0.0, 0.0, -0.0, np.nan, -np.nan]]]], dtype=np.float32)
+    for fused in (True, False):
+        _fused.set_enabled(fused)
+        try:
+            y, idx = F.max_pool2d(ember.tensor(x[..., :4]), (1, 2), return_indices=True)
+            assert idx.numpy().ravel().tolist() == [0, 2]
+            assert np.signbit(y.numpy().ravel()).tolist() == [False, True]
+            y, idx = F.max_pool2d(ember.tensor(x), (1, 2), return_indices=True)
+            assert idx.numpy().ravel().tolist() == [0, 2, 5]
+            assert np.signbit(y.numpy().ravel()).tolist() == [True, False, True]
+        finally:
+            _fused.set_enabled(True)

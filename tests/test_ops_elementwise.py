@@ -428,3 +428,28 @@ def test_errors_match_torch(name, fn, exc, match):
     with pytest.raises(exc, match=match) as ember_err:
         fn(EM)
     assert type(ember_err.value) is type(torch_err.value) is exc
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in multiply")  # inf * 0 on the NumPy path
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_relu_grad_fused_is_bitwise_the_numpy_path(dtype):
+    from ember import _fused
+
+    assert _fused.enabled(), "numba is a test dependency: the fused kernels must be tested"
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 37)).astype(dtype)
+    x[0, :6] = [np.nan, -np.nan, 0.0, -0.0, np.inf, -np.inf]
+    g = rng.standard_normal(x.shape).astype(dtype)  # negative g where relu is flat: -0.0 in both paths
+    g[1, :6] = [np.nan, -np.nan, np.inf, -np.inf, np.nan, -np.inf]
+    g[0, 6:12] = [np.nan, np.inf, np.nan, np.inf, -np.nan, -np.inf]
+    results = []
+    for fused in (True, False):
+        _fused.set_enabled(fused)
+        try:
+            xt, gt = ember.tensor(x, requires_grad=True), ember.tensor(g, requires_grad=True)
+            (gx,) = ember.autograd.grad(ember.relu(xt), xt, gt, create_graph=True)
+            (ggt,) = ember.autograd.grad(gx, gt, ember.tensor(g[::-1].copy()))  # ReluGrad's own backward
+            results.append([(a.dtype, a.tobytes()) for a in (gx.detach().numpy(), ggt.numpy())])
+        finally:
+            _fused.set_enabled(True)
+    assert results[0] == results[1]

@@ -3,13 +3,15 @@
 Windows are a strided view (``as_strided``) of the padded input. Max pooling keeps, per output, the flat index of
 the winner in its (H*W) input plane (torch's ``return_indices``); its gradient scatters into those positions.
 Average pooling is separable: window sums are k_h + k_w strided slice additions, and so is their adjoint.
-1-D pooling runs as 2-D pooling with a height of 1.
+1-D pooling runs as 2-D pooling with a height of 1. With numba (ember._fused), float max pooling with indices and
+the scatter of its gradient run as compiled loops, bitwise equal to the NumPy code here.
 """
 import numbers
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import _fused
 from ..autograd.function import Op
 from ..autograd.grad_mode import _State
 from .._tensor import Tensor, _make
@@ -81,6 +83,10 @@ class PlaneScatter(Op):
     def forward(ctx, g, idx, shape, unique):
         ctx.idx = idx
         size, planes = int(np.prod(shape)), shape[0] * shape[1]
+        if unique:
+            out = _plane_scatter_fused(g, idx, planes, size)
+            if out is not None:
+                return out.reshape(shape)
         flat = _flat_index(idx, planes, size // max(planes, 1))
         if unique:  # one flat fancy assignment: ~3x faster than put_along_axis on (n*c, plane)
             out = np.zeros(size, dtype=g.dtype)
@@ -91,6 +97,19 @@ class PlaneScatter(Op):
 
     def backward(ctx, h):
         return PlaneGather.apply(h, idx=ctx.idx)
+
+
+def _plane_scatter_fused(g, idx, planes, size):
+    """PlaneScatter's unique case as one numba loop (None without numba, for other dtypes, or at an index
+    outside its plane, which the NumPy path handles)."""
+    k = _fused.kernels()
+    if k is None or g.dtype not in _FUSED_DTYPES or idx.dtype != np.int64 or g.shape != idx.shape:
+        return None
+    out = np.zeros(size, dtype=g.dtype)
+    if not k.plane_scatter(np.ascontiguousarray(g).reshape(-1), np.ascontiguousarray(idx).reshape(-1), planes,
+                           size // max(planes, 1), out):
+        return None
+    return out
 
 
 class PlaneGather(Op):
@@ -144,6 +163,42 @@ def _tournament(stack, offsets, nan):
     return out, arg
 
 
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _inner_range(size, last, s, p, o):
+    """[lo, hi): the output positions whose window (start o * s - p, extent last + 1) lies inside [0, size)."""
+    lo = min(o, -(-p // s))
+    hi = max(lo, min(o, (size - 1 - last + p) // s + 1))
+    return lo, hi
+
+
+def _max_pool_fused(k, x, gm):
+    """MaxPool's values and indices by numba loops over the input (no padded copy, no window stack), bitwise
+    equal to _max_windows (ember._fused.max_pool2d_*): a branch-free loop over the windows inside the input
+    when it has no NaN, then the general loop for the others."""
+    planes = gm.n * gm.c
+    xf = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty((gm.n, gm.c, gm.oh, gm.ow), dtype=x.dtype)
+    idx = np.empty(out.shape, dtype=np.int64)
+    args = (xf, planes, gm.h, gm.w, gm.kh, gm.kw, gm.sh, gm.sw, gm.ph, gm.pw, gm.dh, gm.dw, x.dtype.type(-np.inf),
+            out.reshape(-1), idx.reshape(-1), gm.oh, gm.ow)
+    has_nan = k.count_nan(xf) > 0
+    if has_nan:
+        ilo = ihi = jlo = jhi = 0
+    else:
+        ilo, ihi = _inner_range(gm.h, gm.dh * (gm.kh - 1), gm.sh, gm.ph, gm.oh)
+        jlo, jhi = _inner_range(gm.w, gm.dw * (gm.kw - 1), gm.sw, gm.pw, gm.ow)
+        if gm.kh == 2 and gm.kw == 2:
+            k.max_pool2d_inner_2x2(xf, planes, gm.h, gm.w, gm.sh, gm.sw, gm.ph, gm.pw, gm.dh, gm.dw, out.reshape(-1),
+                                   idx.reshape(-1), gm.oh, gm.ow, ilo, ihi, jlo, jhi)
+        else:
+            k.max_pool2d_inner(*args, ilo, ihi, jlo, jhi)
+    if (ilo, ihi, jlo, jhi) != (0, gm.oh, 0, gm.ow):
+        k.max_pool2d_rest(*args, ilo, ihi, jlo, jhi, has_nan)
+    return out, idx
+
+
 class MaxPool(Op):
     """Max over windows, and the flat plane index of each maximum (first one on ties; NaN wins)."""
 
@@ -151,9 +206,13 @@ class MaxPool(Op):
 
     def forward(ctx, x, geom, want_index=True):
         ctx.geom = geom
-        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        win = _windows(_pad(x, geom, fill), geom)
-        out, idx = _max_windows(win, geom, x.dtype.kind == "f", want_index)
+        k = _fused.kernels() if want_index and x.dtype in _FUSED_DTYPES else None
+        if k is not None:
+            out, idx = _max_pool_fused(k, x, geom)
+        else:
+            fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+            win = _windows(_pad(x, geom, fill), geom)
+            out, idx = _max_windows(win, geom, x.dtype.kind == "f", want_index)
         ctx.idx = idx if idx is not None else np.zeros((0,), dtype=np.int64)
         return out, ctx.idx
 
