@@ -295,3 +295,28 @@ def test_fused_max_pool_signed_zero_and_nan_values():
             assert np.signbit(y.numpy().ravel()).tolist() == [True, False, True]
         finally:
             _fused.set_enabled(True)
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("kernel, stride, padding, dilation", [
+    (2, 2, 1, 1), (3, 1, 1, 1), (3, 2, 1, 2), ((3, 2), (2, 1), (1, 1), (1, 2)), (5, 3, 2, 1),
+])
+def test_max_pool_windows_of_only_minus_inf_index_inside_the_input(fused, dtype, kernel, stride, padding, dilation):
+    # a window whose input elements are all -inf (equal to the padding value): torch's index is the window's
+    # first element inside the input, never a padding position
+    x = np.full((2, 3, 7, 8), -np.inf, dtype)
+    x[:, :, 4:, 5:] = np.arange(2 * 3 * 3 * 3, dtype=dtype).reshape(2, 3, 3, 3)
+    xt = torch.tensor(x, requires_grad=True)
+    yt, it = torch_F.max_pool2d(xt, kernel, stride, padding, dilation, return_indices=True)
+    yt.sum().backward()
+    _fused.set_enabled(fused)
+    try:
+        xe = ember.tensor(x, requires_grad=True)
+        ye, ie = F.max_pool2d(xe, kernel, stride, padding, dilation, return_indices=True)
+        ye.sum().backward()
+    finally:
+        _fused.set_enabled(True)
+    np.testing.assert_array_equal(ie.numpy(), it.numpy())
+    np.testing.assert_array_equal(ye.detach().numpy(), yt.detach().numpy())
+    np.testing.assert_array_equal(xe.grad.numpy(), xt.grad.numpy())

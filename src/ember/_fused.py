@@ -251,7 +251,11 @@ def _build():
                         continue
                     x0 = j * sw - pw
                     mv = fill
-                    mi = y0 * w + x0
+                    # the window's first element inside the input: torch's index when every input element
+                    # equals the padding value
+                    yf = y0 if y0 >= 0 else y0 + dh * ((-y0 + dh - 1) // dh)
+                    xf = x0 if x0 >= 0 else x0 + dw * ((-x0 + dw - 1) // dw)
+                    mi = yf * w + xf
                     for a in range(kh):  # padding would read -inf, which never changes the result: skipped
                         yy = y0 + a * dh
                         if yy < 0 or yy >= h:

@@ -140,7 +140,24 @@ def _max_windows(win, gm, is_float, want_index=True):
     if is_float and np.isnan(out).any():
         out, arg = _tournament(stack, offsets, nan=True)
     base = (np.arange(gm.oh) * gm.sh - gm.ph)[:, None] * gm.w + (np.arange(gm.ow) * gm.sw - gm.pw)
-    return out, np.add(arg, base, dtype=np.int64)
+    idx = np.add(arg, base, dtype=np.int64)
+    if gm.ph or gm.pw:
+        # a window whose input elements all equal the padding value (-inf) may have picked a padding position:
+        # torch's index is then the window's first element inside the input
+        fill = -np.inf if is_float else np.iinfo(out.dtype).min
+        at_fill = out == fill
+        if at_fill.any():
+            np.copyto(idx, _first_inside(gm), where=at_fill)
+    return out, idx
+
+
+def _first_inside(gm):
+    """(oh, ow) plane index of each window's first element inside the input (row-major window order)."""
+    def first(n_out, s, p, d):
+        start = np.arange(n_out) * s - p
+        return np.where(start < 0, start + d * (-(start // d)), start)  # first start + k*d >= 0
+
+    return first(gm.oh, gm.sh, gm.ph, gm.dh)[:, None] * gm.w + first(gm.ow, gm.sw, gm.pw, gm.dw)
 
 
 def _tournament(stack, offsets, nan):
