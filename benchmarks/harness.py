@@ -268,6 +268,20 @@ def measure_workload(name, frameworks, steps, size="full", threads=1, warmup=5, 
                      log=print, settle=SETTLE_S):
     """Interleaved timings of one workload. Returns {framework: result dict} where a result holds the per-step
     times (``times_ns``), the worker's info (first step, first outputs, memory) or ``skipped`` and a reason."""
+    args = (name, frameworks, steps, size, threads, warmup, rounds, in_process, log, settle)
+    if not in_process:
+        return _measure(*args)
+    # in this process BLAS was loaded long before: its thread variables cannot apply, so limit it directly
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        log("  (threadpoolctl is not installed: in-process runs keep BLAS's own thread count)")
+        return _measure(*args)
+    with threadpool_limits(limits=threads, user_api="blas"):
+        return _measure(*args)
+
+
+def _measure(name, frameworks, steps, size, threads, warmup, rounds, in_process, log, settle):
     from workloads import WORKLOADS
 
     names = list(frameworks)

@@ -170,3 +170,14 @@ def test_plot_writes_a_png_or_says_why_not(tmp_path):
         assert "matplotlib" in note and not path.exists()
     else:
         assert note is None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_in_process_runs_limit_blas_to_the_asked_threads(monkeypatch, threads):
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    monkeypatch.setattr(harness, "_measure", lambda *a: seen.append(
+        {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas" and "numpy" in p["filepath"]}))
+    harness.measure_workload("W1", ["ember"], 1, size="tiny", threads=threads, in_process=True, log=lambda m: None)
+    assert seen == [{threads}]
