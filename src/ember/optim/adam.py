@@ -90,13 +90,13 @@ class Adam(Optimizer):
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         kernels = _fused.kernels()
         if kernels is not None and not amsgrad and _fused.fusable(p, grad, m, v):
-            t = p.dtype.type  # every scalar in the arrays' dtype, as NumPy casts Python floats
-            w = t(1 - beta1)
+            w = p.dtype.type(1 - beta1)  # as _k.lerp rounds it
             near = abs(w) < 0.5
-            kernels.adam(p.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), maximize, weight_decay != 0,
-                         decoupled, t(1 - lr * weight_decay) if decoupled else t(weight_decay),
-                         w if near else t(1) - w, near, t(beta2), t(1 - beta2), t(scalars[-1]), t(eps),
-                         t(-scalars[-2]))
+            flags = (_fused.ADAM_MAXIMIZE * maximize | _fused.ADAM_DECAY * (weight_decay != 0)
+                     | _fused.ADAM_DECOUPLED * decoupled | _fused.ADAM_LERP_NEAR * near)
+            s = np.array([1 - lr * weight_decay if decoupled else weight_decay, w if near else 1 - w, beta2,
+                          1 - beta2, scalars[-1], eps, -scalars[-2]], dtype=p.dtype)  # (each rounded as NumPy does)
+            kernels.adam(p.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), s, int(flags))
             return
         _k.for_chunks(Adam._apply, (p, grad, m, v, max_sq), scalars)
 

@@ -66,10 +66,12 @@ class SGD(Optimizer):
         buf = None if buf is None else buf._data
         kernels = _fused.kernels()
         if kernels is not None and _fused.fusable(p, grad, buf):
-            t = p.dtype.type  # every scalar in the arrays' dtype, as NumPy casts Python floats
-            kernels.sgd(p.reshape(-1), grad.reshape(-1), p.reshape(-1) if buf is None else buf.reshape(-1), maximize,
-                        weight_decay != 0, t(weight_decay), momentum != 0, t(momentum), dampening != 0,
-                        t(1 - dampening), nesterov, t(-lr))
+            flags = (_fused.SGD_MAXIMIZE * maximize | _fused.SGD_DECAY * (weight_decay != 0)
+                     | _fused.SGD_MOMENTUM * (momentum != 0) | _fused.SGD_DAMPEN * (dampening != 0)
+                     | _fused.SGD_NESTEROV * nesterov)
+            s = np.array([weight_decay, momentum, 1 - dampening, -lr], dtype=p.dtype)  # (rounded as NumPy does)
+            buf_flat = p.reshape(-1) if buf is None else buf.reshape(-1)  # (a dummy without momentum)
+            kernels.sgd(p.reshape(-1), grad.reshape(-1), buf_flat, s, int(flags))
             return
         _k.for_chunks(SGD._apply, (p, grad, buf), hp, state)
 
