@@ -30,6 +30,7 @@ def _sole_owner_count():
 
 
 _SOLE_OWNER_COUNT = _sole_owner_count()
+_EMPTY = {}  # the state of a parameter the optimizer has not seen (never written to)
 
 
 class FlatGroup:
@@ -158,7 +159,7 @@ def group_buffers(optimizer, group, keys):
     cache = optimizer.__dict__.setdefault("_flat_groups", {})
     flat = cache.get(id(group))
     state = optimizer.state
-    states = [state[p] if p in state else {} for p in params]
+    states = [state.get(p, _EMPTY) for p in params]  # (get: the defaultdict must not grow)
     if flat is not None:  # fast path: the layout from the last step still holds
         if flat.intact(params, states) and all(p.grad is not None and p.grad._data.dtype == flat.dtype
                                                for p in params):
@@ -221,6 +222,6 @@ def plan_holds(optimizer, flats):
     state = optimizer.state
     for group, flat in zip(groups, flats):
         params = group["params"]
-        if cache.get(id(group)) is not flat or not flat.intact(params, [state[p] if p in state else {} for p in params]):
+        if cache.get(id(group)) is not flat or not flat.intact(params, [state.get(p, _EMPTY) for p in params]):
             return False
     return True
