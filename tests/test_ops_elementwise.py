@@ -437,7 +437,8 @@ def test_relu_grad_fused_is_bitwise_the_numpy_path(dtype):
 
     assert _fused.enabled(), "numba is a test dependency: the fused kernels must be tested"
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((5, 37)).astype(dtype)
+    x = rng.standard_normal((40, 37)).astype(dtype)
+    assert x.size >= _fused.MIN_SIZE  # (smaller arrays take the NumPy path either way)
     x[0, :6] = [np.nan, -np.nan, 0.0, -0.0, np.inf, -np.inf]
     g = rng.standard_normal(x.shape).astype(dtype)  # negative g where relu is flat: -0.0 in both paths
     g[1, :6] = [np.nan, -np.nan, np.inf, -np.inf, np.nan, -np.inf]

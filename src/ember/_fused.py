@@ -46,6 +46,10 @@ def kernels():
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+# Below this many elements a one-pass kernel loses to a short NumPy sequence: numba's call costs ~1-3 µs
+# (relu's backward on 40 elements: 3.2 µs fused, 2.1 µs NumPy; on 32k: 7.7 against 16.3).
+MIN_SIZE = 1024
+
 
 def fusable(*arrays) -> bool:
     """Whether the kernels can take these arrays (None entries ignored): float32 or float64, one dtype, each

@@ -30,7 +30,8 @@ class ReluGrad(Op):
     def forward(ctx, g, y):
         ctx.save_for_backward(y)
         k = _fused.kernels()
-        if k is not None and g.shape == y.shape and _fused.fusable(g, y):  # one numba loop, bitwise the same
+        if k is not None and g.size >= _fused.MIN_SIZE and g.shape == y.shape and _fused.fusable(g, y):
+            # one numba loop, bitwise the same (below MIN_SIZE the call costs more than NumPy's two passes)
             out = np.empty_like(g, order="C")
             k.relu_grad(g.reshape(-1), y.reshape(-1), g.dtype.type(1), g.dtype.type(0), out.reshape(-1))
             return out
