@@ -220,3 +220,57 @@ def test_flat_update_falls_back_to_step_when_the_optimizer_changes(between):
         assert len(calls_c) == 3
     for a, b in zip(params, eager_params):
         np.testing.assert_array_equal(a, b)
+
+
+class _RebindsItsBuffer(nn.Module):
+    """Re-binds a buffer at every call (an out-of-place running statistic): every call needs a new trace."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 2)
+        self.register_buffer("seen", ember.zeros(3))
+
+    def forward(self, x):
+        self.seen = self.seen * 0.9 + x.detach().mean(0) * 0.1
+        return self.lin(x)
+
+
+def test_rebinding_module_state_inside_the_step_is_a_graph_break():
+    ember.manual_seed(0)
+    model, twin = _RebindsItsBuffer(), _RebindsItsBuffer()
+    twin.load_state_dict(model.state_dict())
+    fn = ember.compile(lambda x: model(x).sum())
+    xs = [ember.randn(4, 3) for _ in range(4)]
+    with pytest.warns(RuntimeWarning, match="re-bound a parameter, buffer or submodule"):
+        got = [fn(x).item() for x in xs]
+    assert fn._eager and got == [twin(x).sum().item() for x in xs]
+    np.testing.assert_array_equal(model.seen.numpy(), twin.seen.numpy())  # the side effect happened every call
+
+
+def test_a_function_retraced_at_every_call_falls_back_to_eager_with_one_warning():
+    from ember.jit.api import RETRACE_LIMIT
+
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 1))
+    fn = ember.compile(lambda x: model(x).sum())
+    x = ember.randn(5, 3)
+    with pytest.warns(RuntimeWarning, match="traced on 8 calls in a row") as record:
+        for i in range(RETRACE_LIMIT + 4):
+            model.train(i % 2 == 0)  # a training flag that changes at every call
+            fn(x)
+    assert len([w for w in record if "in a row" in str(w.message)]) == 1
+    assert fn.n_traces == RETRACE_LIMIT and fn._eager
+
+
+def test_switching_train_and_eval_between_epochs_keeps_compiling():
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 1))
+    fn = ember.compile(lambda x: model(x).sum())
+    x = ember.randn(5, 3)
+    for _ in range(12):  # 12 epochs of: 3 training calls, 1 evaluation call
+        model.train()
+        for _ in range(3):
+            fn(x)
+        model.eval()
+        fn(x)
+    assert not fn._eager and fn.n_traces == 24

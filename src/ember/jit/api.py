@@ -12,6 +12,8 @@ whether a traced parameter's ``.grad`` is None when the call begins (assign vs a
 parameters the step's own ``zero_grad()`` empties first) change, or when any module re-binds a parameter,
 buffer or submodule (``model.fc.weight = nn.Parameter(...)``, ``model[0] = nn.Linear(...)``: the graph holds
 the objects it traced; in-place updates such as ``load_state_dict`` need no re-trace).
+A function traced on ``RETRACE_LIMIT`` (8) calls in a row (a guard failing at every call) runs eagerly from
+then on, with one warning.
 If the function reads a tensor's value in Python while tracing (``item()``, ``bool()``, ``tolist()``,
 ``numpy()``: data-dependent control flow), it cannot be a static graph: ember warns once, naming the read
 and the source line, and runs that function eagerly from then on.
@@ -28,6 +30,10 @@ from .passes import DEFAULT_PASSES, run_passes
 from .trace import trace
 
 __all__ = ["compile", "CompiledFunction"]
+
+# Consecutive calls that each needed a new trace before the function falls back to eager mode (torch.compile
+# gives up after 8 recompilations of one frame in the same way).
+RETRACE_LIMIT = 8
 
 
 class _Entry:
@@ -59,6 +65,7 @@ class CompiledFunction:
         self._last = None
         self._eager = False
         self.n_traces = 0
+        self._traces_in_a_row = 0
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", "compiled")
         self.__doc__ = getattr(fn, "__doc__", None)
@@ -97,6 +104,7 @@ class CompiledFunction:
         entry = self._cache.get(key)
         if entry is not None and entry.guards_hold():
             self._last = entry
+            self._traces_in_a_row = 0
             return entry.runner(*[a._data for a in args if isinstance(a, Tensor)])
         if any(isinstance(v, Tensor) for v in kwargs.values()):
             raise TypeError("ember.compile: pass tensors positionally (keyword tensor arguments are not traced)")
@@ -105,6 +113,18 @@ class CompiledFunction:
     def _trace(self, key, args, kwargs):
         result, tracer = trace(self.fn, args, kwargs)
         self.n_traces += 1
+        self._traces_in_a_row += 1
+        if self._traces_in_a_row >= RETRACE_LIMIT:  # something changes at every call: tracing would cost more
+            self._eager = True
+            what = (f"{self.__name__} was traced on {self._traces_in_a_row} calls in a row (a guard fails at "
+                    "every call: new input shapes, a training flag, .grad emptiness, a frozen parameter or a "
+                    "module re-binding a parameter or buffer each time)")
+            if self.fallback == "error":
+                raise RuntimeError(f"ember.compile: {what}")
+            if self.fallback == "warn":
+                warnings.warn(f"ember.compile: {what}; running it eagerly from now on", RuntimeWarning,
+                              stacklevel=3)
+            return result
         if tracer.breaks:
             what, site = tracer.breaks[0]
             self._eager = True

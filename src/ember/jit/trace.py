@@ -245,9 +245,14 @@ def trace(fn, args, kwargs):
     arg_tensors = [a for a in args if isinstance(a, Tensor)]
     for t in arg_tensors:
         tracer.add_input(t)
+    structure = _Hooks.structure_version
     with tracer:
         result = fn(*args, **kwargs)
         tracer.graph.outputs = _map_outputs(tracer, result)
+    if _Hooks.structure_version != structure:  # a Python side effect on module state the graph cannot replay
+        tracer.breaks.append((f"a module re-bound a parameter, buffer or submodule inside "
+                              f"{getattr(fn, '__qualname__', 'the function')} (e.g. `self.stat = new_tensor`; "
+                              "update it in place instead: `self.stat.copy_(new_tensor)`)", "the traced call"))
     _finish_grads(tracer)
     tracer.keep.clear()  # the graph is built: ids no longer need protecting, and the arrays can be freed
     return result, tracer
