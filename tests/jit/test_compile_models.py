@@ -274,3 +274,30 @@ def test_switching_train_and_eval_between_epochs_keeps_compiling():
         model.eval()
         fn(x)
     assert not fn._eager and fn.n_traces == 24
+
+
+@pytest.mark.parametrize("compiled_forward", [True, False], ids=["forward", "train-step"])
+def test_lazy_layers_materialising_during_the_first_call_compile_correctly(compiled_forward):
+    # the first call gives the lazy weight a new array (a one-off layout change): that trace is not kept
+    def run(compiled):
+        ember.manual_seed(0)
+        model = nn.Sequential(nn.LazyLinear(4), nn.ReLU(), nn.Linear(4, 1))
+        x, y = ember.randn(5, 3), ember.randn(5, 1)
+        if compiled_forward:
+            fn = lambda x, y: model(x).sum()  # noqa: E731
+        else:
+            model(x)  # torch's pattern: a dry run materialises the parameters before the optimizer is built
+            opt = ember.optim.SGD(model.parameters(), lr=0.1)
+
+            def fn(x, y):
+                opt.zero_grad()
+                loss = ((model(x) - y) ** 2).mean()
+                loss.backward()
+                opt.step()
+                return loss
+        fn = ember.compile(fn) if compiled else fn
+        return [fn(x, y).item() for _ in range(4)], fn
+
+    eager, _ = run(False)
+    compiled, fn = run(True)
+    assert compiled == eager and not fn._eager

@@ -136,6 +136,8 @@ class CompiledFunction:
             warnings.warn(f"ember.compile: {what} during tracing at {site}; running {self.__name__} eagerly "
                           "from now on", RuntimeWarning, stacklevel=3)
             return result
+        if tracer.repointed:  # this call changed the state's layout: trace again next time, from the new one
+            return result
         graph = run_passes(tracer.graph, self.passes)
         source, env, runner = generate(graph, _identifier(self.__name__))
         entry = _Entry()

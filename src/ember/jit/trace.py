@@ -37,6 +37,7 @@ class Tracer:
         self.values = {}  # id(ndarray) -> Value
         self.keep = []  # every array seen, kept alive so ids are not reused while tracing
         self.state_owner = {}  # id(ndarray) -> Tensor that owned it before tracing
+        self.state_arrays = []  # (tensor, its array) for every tensor alive before tracing
         self.leaves = {}  # id(leaf) -> leaf whose .grad the trace assigned
         self.optimizers = []
         self.modules = {}
@@ -54,6 +55,7 @@ class Tracer:
                 self.grad_none_at_start[id(obj)] = obj.grad is None
                 self.state_owner.setdefault(id(obj._data), obj)
                 self.keep.append(obj._data)
+                self.state_arrays.append((obj, obj._data))
 
     def __enter__(self):
         self._saved_hooks = (_Hooks.on_apply, _Hooks.on_inplace, _Hooks.on_grad_set, _Hooks.on_optimizer_step,
@@ -253,6 +255,11 @@ def trace(fn, args, kwargs):
         tracer.breaks.append((f"a module re-bound a parameter, buffer or submodule inside "
                               f"{getattr(fn, '__qualname__', 'the function')} (e.g. `self.stat = new_tensor`; "
                               "update it in place instead: `self.stat.copy_(new_tensor)`)", "the traced call"))
+    # a pre-existing tensor given a new array during the call (a lazy layer materialising its weight, `p.data =
+    # ...`, `module.to(...)`, an optimizer laying its state out flat): the graph read the old arrays, so this
+    # trace describes a one-off call, not the steady state; the caller should not keep it
+    tracer.repointed = any(t._data is not a for t, a in tracer.state_arrays)
+    tracer.state_arrays.clear()
     _finish_grads(tracer)
     tracer.keep.clear()  # the graph is built: ids no longer need protecting, and the arrays can be freed
     return result, tracer
