@@ -43,6 +43,14 @@ class Namespace:
         self._ids = {}
         self.node_ctx = {}  # id(IR node) -> name of its reusable ctx
 
+    def named(self, obj, prefix):
+        """``obj``'s own ``__name__`` when that name is free here (or already ``obj``), else a fresh name."""
+        name = obj.__name__
+        if self.env.get(name, obj) is not obj:
+            return self.ref(obj, prefix)
+        self.env[name] = obj
+        return name
+
     def ref(self, obj, prefix):
         key = id(obj)
         name = self._ids.get(key)
@@ -120,7 +128,7 @@ def _node_lines(n, ns):
     if n.kind == "expr":
         return _expr_lines(n, ns)
     if n.kind == "kernel":
-        k = ns.ref(n.op, "_k_") if not _is_named_kernel(n.op) else _kernel_name(n.op, ns)
+        k = ns.named(n.op, "_k_") if _is_named_kernel(n.op) else ns.ref(n.op, "_k_")
         args = [n.inputs[0].name] + [literal(a, ns) for a in n.params["args"]]
         return [f"{k}({', '.join(args)})"]
     if n.kind == "set_grad":
@@ -148,8 +156,7 @@ def _call_lines(n, ns, grads):
                                and tuple(grads[id(p)].shape) == tuple(p.shape)
                                for flat in plan for p in flat.params):
         return [f"{o}.step()"]
-    cls = ns.ref(type(opt), "") if ns.env.get(type(opt).__name__) not in (None, type(opt)) else type(opt).__name__
-    ns.env[cls] = type(opt)
+    cls = ns.named(type(opt), "_cls_")
     lines = [f"if {o}._flat_plan_holds({ns.ref(plan, 'F')}):  # {o}.step() on its flat buffers"]
     for i, flat in enumerate(plan):
         pieces = ", ".join(f"{grads[id(p)].name}.reshape(-1)" for p in flat.params)
@@ -164,14 +171,6 @@ def _call_lines(n, ns, grads):
 
 def _is_named_kernel(fn):
     return getattr(fn, "__module__", "").endswith("kernels")
-
-
-def _kernel_name(fn, ns):
-    name = fn.__name__
-    if ns.env.get(name) not in (None, fn):
-        return ns.ref(fn, "_k_")
-    ns.env[name] = fn
-    return name
 
 
 def _op_line(n, ns):
@@ -196,8 +195,7 @@ def _op_line(n, ns):
     if tmpl is not None and out_buf is None and not own_ctx:
         params = {k: literal(v, ns) for k, v in n.params.items()}
         return f"{target} = {tmpl.format(*ins, **params)}"
-    cls = ns.ref(n.op, "") if ns.env.get(name) not in (None, n.op) else name
-    ns.env[cls] = n.op
+    cls = ns.named(n.op, "_cls_")
     # one reusable context per node; it wants the same gradients as when traced, so forward saves the same
     c = object.__new__(n.op)
     c.next_edges = None if n.edges is None else [True if e else None for e in n.edges]
