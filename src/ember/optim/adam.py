@@ -84,8 +84,8 @@ class Adam(Optimizer):
         step = float(step_t)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
-        scalars = (lr, eps, weight_decay, beta1, beta2, maximize, decoupled, lr / bias_correction1,
-                   bias_correction2 ** 0.5)
+        step_size, bias_correction2_sqrt = lr / bias_correction1, bias_correction2 ** 0.5
+        scalars = (lr, eps, weight_decay, beta1, beta2, maximize, decoupled, step_size, bias_correction2_sqrt)
         max_sq = state["max_exp_avg_sq"]._data if amsgrad else None
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         kernels = _fused.kernels()
@@ -94,8 +94,9 @@ class Adam(Optimizer):
             near = abs(w) < 0.5
             flags = (_fused.ADAM_MAXIMIZE * maximize | _fused.ADAM_DECAY * (weight_decay != 0)
                      | _fused.ADAM_DECOUPLED * decoupled | _fused.ADAM_LERP_NEAR * near)
+            # each scalar rounded to the arrays' dtype, as NumPy rounds the Python floats of the chunked path
             s = np.array([1 - lr * weight_decay if decoupled else weight_decay, w if near else 1 - w, beta2,
-                          1 - beta2, scalars[-1], eps, -scalars[-2]], dtype=p.dtype)  # (each rounded as NumPy does)
+                          1 - beta2, bias_correction2_sqrt, eps, -step_size], dtype=p.dtype)
             kernels.adam(p.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), s, int(flags))
             return
         _k.for_chunks(Adam._apply, (p, grad, m, v, max_sq), scalars)
