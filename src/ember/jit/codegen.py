@@ -19,6 +19,7 @@ TEMPLATES = {
     "Div": "{0} / {1}",
     "Neg": "np.negative({0})",
     "Matmul": "np.matmul({0}, {1})",
+    "TransposedMatmul": "np.matmul({0}.T, {1})",
     "Exp": "np.exp({0})",
     "Log": "np.log({0})",
     "Tanh": "np.tanh({0})",

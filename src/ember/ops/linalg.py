@@ -25,6 +25,20 @@ class Matmul(Op):
         return ga, gb
 
 
+class TransposedMatmul(Op):
+    """a.T @ b for 2-D a (k, m) and b (k, n) in one op: a linear layer's weight gradient g.T @ x."""
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_grad(1) else None, b if ctx.needs_grad(0) else None)
+        return np.matmul(a.T, b)
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = Matmul.apply(b, _mT(g)) if ctx.next_edges[0] is not None else None
+        gb = Matmul.apply(a, g) if ctx.next_edges[1] is not None else None
+        return ga, gb
+
+
 def _matmul_error(a, b, op):
     """torch's message for mismatched inner dimensions (it names the shapes the way torch folds them)."""
     sa, sb = tuple(a._data.shape), tuple(b._data.shape)

@@ -17,6 +17,7 @@ from .indexing import getitem
 from .normalization import pairwise_distance
 from .reduction import mean, sum_
 from .shape import expand, reshape
+from .unary import sigmoid_array
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -336,10 +337,10 @@ class BinaryCrossEntropyWithLogits(Op):
         gx = gt = None
         pw = None if ctx.pos_weight is None else _make(ctx.pos_weight)
         if ctx.next_edges[0] is not None:
-            s = sigmoid(x)
             if pw is None:
-                gx = mul(g, sub(s, t))  # (1 - t) - (1 - s) = s - t
+                gx = BCEWithLogitsInputGrad.apply(g, x, t)
             else:
+                s = sigmoid(x)
                 lw = add(mul(sub(pw, _t(1, pw)), t), _t(1, t))
                 gx = mul(g, sub(sub(_t(1, t), t), mul(lw, sub(_t(1, s), s))))
         if ctx.next_edges[1] is not None:
@@ -347,6 +348,27 @@ class BinaryCrossEntropyWithLogits(Op):
             d = neg(x) if pw is None else sub(neg(x), mul(sub(pw, _t(1, pw)), log_sig))
             gt = mul(g, d)
         return gx, gt
+
+
+class BCEWithLogitsInputGrad(Op):
+    """g (sigmoid(x) - t): the input gradient of binary_cross_entropy_with_logits without pos_weight, as one op
+    (the same NumPy operations, in the same order, as ``mul(g, sub(sigmoid(x), t))``), since
+    (1 - t) - (1 - sigmoid(x)) = sigmoid(x) - t."""
+
+    def forward(ctx, g, x, t):
+        ctx.save_for_backward(g, x, t)
+        d = sigmoid_array(x)
+        np.subtract(d, t, out=d)
+        return np.multiply(g, d, out=d) if g.shape == d.shape else np.multiply(g, d)
+
+    def backward(ctx, gg):
+        g, x, t = ctx.saved_tensors
+        s = sigmoid(x)
+        need = ctx.next_edges
+        gg_g = mul(gg, g) if need[1] is not None or need[2] is not None else None
+        return (mul(gg, sub(s, t)) if need[0] is not None else None,
+                mul(gg_g, mul(s, sub(_t(1, s), s))) if need[1] is not None else None,
+                neg(gg_g) if need[2] is not None else None)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002

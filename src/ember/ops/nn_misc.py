@@ -8,9 +8,9 @@ import numpy as np
 
 from ..autograd.function import Op
 from .._tensor import Tensor, _make
-from .linalg import Matmul, einsum, matmul
+from .linalg import Matmul, TransposedMatmul, einsum, matmul
 from .reduction import Sum
-from .shape import Permute, Reshape, reshape
+from .shape import Reshape, reshape
 from .elementwise import mul
 
 
@@ -38,7 +38,7 @@ class Linear(Op):
         if edges[1] is not None:
             g2 = g if g._data.ndim == 2 else Reshape.apply(g, shape=(-1, g._data.shape[-1]))
             x2 = x if x._data.ndim == 2 else Reshape.apply(x, shape=(-1, x._data.shape[-1]))
-            gw = Matmul.apply(Permute.apply(g2, dims=(1, 0)), x2)
+            gw = TransposedMatmul.apply(g2, x2)
         if not ctx.has_bias:
             return gx, gw
         gb = None

@@ -6,7 +6,7 @@ from ..autograd.function import Op
 from .._tensor import Tensor, _make
 from ._util import dims_arg, wrap_dim
 from .elementwise import _t, abs as abs_, cast, div, eq, exp, mul, pow_scalar, sub, where
-from .shape import Expand, Reshape, expand, reshape
+from .shape import Expand, Reshape, broadcast_view, expand, reshape
 
 
 def _keep_shape(shape, axes):
@@ -60,8 +60,22 @@ class Mean(Op):
         return np.true_divide(y, count, dtype=x.dtype)
 
     def backward(ctx, g):
-        g = _unreduce(g, ctx.in_shape, ctx.axes, ctx.keepdim)
-        return Expand.apply(div(g, ctx.count), shape=ctx.in_shape)
+        return MeanGrad.apply(g, in_shape=ctx.in_shape, axes=ctx.axes, keepdim=ctx.keepdim, count=ctx.count)
+
+
+class MeanGrad(Op):
+    """Mean's backward in one op: g / count, broadcast back to the input's shape (a read-only view)."""
+
+    def forward(ctx, g, in_shape, axes, keepdim, count):
+        ctx.axes, ctx.keepdim = axes, keepdim
+        if not keepdim and axes is not None:
+            g = g.reshape(_keep_shape(in_shape, axes))
+        if count == 0:  # an empty input: its empty gradient
+            return np.zeros(in_shape, g.dtype)
+        return broadcast_view(np.asarray(np.true_divide(g, count, dtype=g.dtype)), in_shape)
+
+    def backward(ctx, gg):  # the mean of the incoming gradient over the broadcast axes
+        return Mean.apply(gg, axes=ctx.axes, keepdim=ctx.keepdim)
 
 
 def mean(x, dim=None, keepdim=False, dtype=None):
