@@ -65,6 +65,7 @@ class Tensor(TensorOps):
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
         self._data = value._data
+        _Storage.rebinds += 1
 
     @property
     def shape(self) -> Size:
@@ -414,6 +415,15 @@ def _make(data, requires_grad=False, grad_fn=None):
 
 _function._make = _make
 _engine._make = _make
+
+
+class _Storage:
+    """``rebinds`` counts every time an existing tensor was given another array (``.data = ``, a lazy
+    parameter materialising, the optimizers' flat buffers): whoever caches a tensor-to-array layout checks the
+    layout again only when this changed. (New tensors get their array in ``_make``; nothing else assigns
+    ``_data``.)"""
+
+    rebinds = 0
 
 
 class _ValueReadObserver:

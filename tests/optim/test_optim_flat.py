@@ -188,3 +188,42 @@ def test_a_rebuilt_group_moves_its_parameters_into_the_new_buffer():
         opt.step()
     flat = next(iter(opt._flat_groups.values()))
     assert flat.adopted and all(p._data.base is flat.param_buf for p in params)
+
+
+@pytest.mark.parametrize("change", ["state_entry", "state_dict", "state_tensor_data", "param_in_group"])
+def test_replacing_state_or_parameters_by_hand_leaves_the_stale_flat_layout(change):
+    """Each hand edit must be seen by the next step (the flat group is checked, not trusted): the flat and the
+    per-parameter runs stay bitwise equal."""
+    def run(flat):
+        rng = np.random.default_rng(6)
+        params = [ember.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+                  for s in [(2, 3), (3,), (4,)]]
+        opt = ember.optim.Adam(params, lr=0.1)
+        old = _flat.MAX_MEAN_NUMEL
+        _flat.MAX_MEAN_NUMEL = old if flat else 0
+        try:
+            for i in range(5):
+                if i == 3:
+                    p = params[1]
+                    if change == "state_entry":
+                        opt.state[p]["exp_avg"] = ember.full(p.shape, 0.5)
+                    elif change == "state_dict":
+                        opt.state[p] = {k: v.clone() for k, v in opt.state[p].items()}
+                        opt.state[p]["exp_avg_sq"].mul_(4)
+                    elif change == "state_tensor_data":
+                        opt.state[p]["exp_avg"].data = ember.full(p.shape, -0.25)
+                    else:
+                        params[1] = ember.tensor(p.detach().numpy() + 1, requires_grad=True)
+                        opt.param_groups[0]["params"][1] = params[1]
+                        opt.state[params[1]] = opt.state.pop(p)
+                for q in params:
+                    q.grad = ember.tensor(rng.standard_normal(q.shape).astype(np.float32))
+                opt.step()
+        finally:
+            _flat.MAX_MEAN_NUMEL = old
+        return params, opt
+
+    pf, of = run(True)
+    pp, op = run(False)
+    assert of.__dict__.get("_flat_groups")
+    assert_same_params_and_state(pf, of, pp, op)

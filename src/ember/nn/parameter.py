@@ -1,7 +1,7 @@
 """Parameter and Buffer: Tensor subclasses that Module.__setattr__ registers automatically."""
 import numpy as np
 
-from .._tensor import Tensor, _init
+from .._tensor import Tensor, _init, _Storage
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "is_lazy"]
 
@@ -93,6 +93,7 @@ class UninitializedParameter(Parameter):
 
         np_dtype = as_dtype(dtype).np if dtype is not None else self._data.dtype
         self._data = np.empty(tuple(shape), dtype=np_dtype)
+        _Storage.rebinds += 1
         self.__class__ = self.cls_to_become
 
     def __repr__(self):

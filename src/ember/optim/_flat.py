@@ -14,10 +14,12 @@ The layout is checked before every use; if anything re-pointed a parameter or a 
 ``load_state_dict``), the group goes back to per-parameter updates and is rebuilt at the next step.
 """
 import sys
+from itertools import chain
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
-from .._tensor import _make
+from .._tensor import _make, _Storage
 
 __all__ = ["FlatGroup", "flat_step", "group_buffers", "flat_plan", "plan_holds"]
 
@@ -30,6 +32,7 @@ def _sole_owner_count():
 
 
 _SOLE_OWNER_COUNT = _sole_owner_count()
+_DATA = attrgetter("_data")
 _EMPTY = {}  # the state of a parameter the optimizer has not seen (never written to)
 
 
@@ -58,6 +61,7 @@ class FlatGroup:
             self.step_buf = np.array(step_arrays[0], copy=True)
             for s in states:
                 s["step"]._data = self.step_buf.view()
+            _Storage.rebinds += 1
         self.states = states
         self.param = _make(self.param_buf)
         self.grad = _make(self.grad_buf)
@@ -71,6 +75,7 @@ class FlatGroup:
         for t, sl in zip(tensors, self.slices):
             buf[sl] = t._data.reshape(-1)
             t._data = buf[sl].reshape(t._data.shape)
+        _Storage.rebinds += 1
         return buf
 
     def adopt_params(self, own_bases=()):
@@ -85,10 +90,43 @@ class FlatGroup:
                 view[...] = p._data
                 p._data = view
             self.adopted = True
+            _Storage.rebinds += 1
+            self._rebinds = _Storage.rebinds
+            self._layout = self._identities(self.params, self.states)
+            self._param_ids = list(map(id, self.params))
+            self._state_ids = list(map(id, self.states))
+            values = [v for s in self.states for v in s.values()]
+            self._value_ids = list(map(id, values))
+            # everything the ids name stays alive here, so no id can be taken by a new object
+            self._layout_objects = [list(self.params), list(self.states), values] + [
+                [s[k]._data for s in self.states] for k in self._keys_with_step()]
         return self.adopted
+
+    def _keys_with_step(self):
+        return self.keys + ("step",) if self.step_buf is not None else self.keys
+
+    def _identities(self, params, states):
+        """The ids of the arrays of the parameters and of their state tensors: equal to the adopted layout's
+        when none was re-pointed."""
+        ids = list(map(id, map(_DATA, params)))
+        for k in self._keys_with_step():
+            ids += map(id, map(_DATA, map(itemgetter(k), states)))
+        return ids
 
     def intact(self, params, states):
         """True when every parameter and state tensor still views this group's buffers."""
+        if self.adopted:
+            try:
+                if list(map(id, params)) != self._param_ids or list(map(id, states)) != self._state_ids or \
+                        list(map(id, chain.from_iterable(map(dict.values, states)))) != self._value_ids:
+                    return False  # another parameter list, state dict or state tensor
+                if self._rebinds != _Storage.rebinds:  # some tensor got a new array: were these re-pointed?
+                    if self._identities(params, states) != self._layout:
+                        return False
+                    self._rebinds = _Storage.rebinds
+                return True
+            except (AttributeError, KeyError, TypeError):  # a state entry deleted or replaced by a non-tensor
+                return False
         if len(params) != len(self.params):
             return False
         adopted = self.adopted
@@ -109,6 +147,7 @@ class FlatGroup:
             for s in self.states:
                 if "step" in s and s["step"]._data.base is self.step_buf:
                     s["step"]._data = s["step"]._data.copy()
+                    _Storage.rebinds += 1
 
     def gather(self):
         if not self.adopted:

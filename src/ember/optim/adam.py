@@ -12,6 +12,29 @@ from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonneg, _eval
 __all__ = ["Adam", "AdamW"]
 
 
+_FUSED_ARGS = {}  # (hyper-parameters, dtype) -> the fused kernel's scalar array and flags
+
+
+def _fused_args(hp, dtype):
+    """The fused Adam kernel's scalars (arrays' dtype) and flags for these hyper-parameters; the two per-step
+    slots, 4 (bias_correction2 ** 0.5) and 6 (-step_size), are left for the caller to fill in a copy."""
+    key = (hp, dtype)
+    args = _FUSED_ARGS.get(key)
+    if args is None:
+        lr, eps, weight_decay, beta1, beta2, amsgrad, maximize, decoupled = hp
+        w = dtype.type(1 - beta1)  # as _k.lerp rounds it
+        near = abs(w) < 0.5
+        flags = int(_fused.ADAM_MAXIMIZE * maximize | _fused.ADAM_DECAY * (weight_decay != 0)
+                    | _fused.ADAM_DECOUPLED * decoupled | _fused.ADAM_LERP_NEAR * near)
+        # each scalar rounded to the arrays' dtype, as NumPy rounds the Python floats of the chunked path
+        s = np.array([1 - lr * weight_decay if decoupled else weight_decay, w if near else 1 - w, beta2,
+                      1 - beta2, 0, eps, 0], dtype=dtype)
+        if len(_FUSED_ARGS) > 64:  # (a scheduler changing lr at every step)
+            _FUSED_ARGS.clear()
+        args = _FUSED_ARGS[key] = (s, flags)
+    return args
+
+
 class Adam(Optimizer):
     """torch.optim.Adam. With ``decoupled_weight_decay=True`` (AdamW) the decay multiplies the parameter by
     ``1 - lr * weight_decay`` instead of adding ``weight_decay * p`` to the gradient."""
@@ -80,7 +103,7 @@ class Adam(Optimizer):
         one fused loop with the same float operations when numba is installed (``ember._fused``)."""
         lr, eps, weight_decay, beta1, beta2, amsgrad, maximize, decoupled = hp
         step_t = state["step"]._data
-        step_t += 1
+        step_t.fill(float(step_t) + 1)  # (the sum of two integers is exact; fill rounds it as += would)
         step = float(step_t)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
@@ -90,14 +113,12 @@ class Adam(Optimizer):
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         kernels = _fused.kernels()
         if kernels is not None and not amsgrad and _fused.fusable(p, grad, m, v):
-            w = p.dtype.type(1 - beta1)  # as _k.lerp rounds it
-            near = abs(w) < 0.5
-            flags = (_fused.ADAM_MAXIMIZE * maximize | _fused.ADAM_DECAY * (weight_decay != 0)
-                     | _fused.ADAM_DECOUPLED * decoupled | _fused.ADAM_LERP_NEAR * near)
-            # each scalar rounded to the arrays' dtype, as NumPy rounds the Python floats of the chunked path
-            s = np.array([1 - lr * weight_decay if decoupled else weight_decay, w if near else 1 - w, beta2,
-                          1 - beta2, bias_correction2_sqrt, eps, -step_size], dtype=p.dtype)
-            kernels.adam(p.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), s, int(flags))
+            s, flags = _fused_args(hp, p.dtype)
+            s = s.copy()  # (another thread may be filling the cached one)
+            s[4], s[6] = bias_correction2_sqrt, -step_size  # (rounded to the dtype, as NumPy rounds them)
+            if p.ndim != 1:
+                p, grad, m, v = p.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1)
+            kernels.adam(p, grad, m, v, s, flags)
             return
         _k.for_chunks(Adam._apply, (p, grad, m, v, max_sq), scalars)
 
