@@ -293,3 +293,16 @@ def test_loss_errors_match_torch(case):
             fn(TH)
         with pytest.raises(exc, match=pattern):
             fn(EM)
+
+
+@pytest.mark.parametrize("fn,arg", [("binary_cross_entropy", "weight"),
+                                    ("binary_cross_entropy_with_logits", "weight"),
+                                    ("binary_cross_entropy_with_logits", "pos_weight")])
+def test_bce_weights_that_require_grad_are_refused_like_torch(fn, arg):
+    x = np.random.default_rng(0).uniform(0.1, 0.9, 3).astype(np.float32)
+    for lib, F_ in ((torch, torch_F), (ember, F)):
+        kw = {arg: lib.tensor(np.ones(3, np.float32), requires_grad=True)}
+        with pytest.raises(RuntimeError, match=f"'{fn}' is not differentiable with respect to argument '{arg}'"):
+            getattr(F_, fn)(lib.tensor(x, requires_grad=True), lib.tensor(x), **kw)
+        with lib.no_grad():  # no graph, no refusal
+            getattr(F_, fn)(lib.tensor(x), lib.tensor(x), **kw)

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from ..autograd.function import Op
+from ..autograd.grad_mode import _State
 from .._tensor import Tensor, _make
 from .activation import log_softmax, softplus
 from .elementwise import (_t, abs as abs_, add, clamp, div, eq, exp, gt, log, log1p, lt, maximum, minimum, mul,
@@ -297,6 +298,13 @@ class BinaryCrossEntropy(Op):
         return gx, gt
 
 
+def _check_not_differentiable(op, name, t):
+    """torch refuses a weight that requires grad where its formula has no gradient for it."""
+    if t is not None and t.requires_grad and _State.enabled:
+        raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument '{name}'. This "
+                           "input cannot have requires_grad True.")
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
                          reduction="mean"):
     """Binary cross entropy between probabilities ``input`` and ``target`` (same shapes)."""
@@ -304,6 +312,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target._data.shape != input._data.shape:
         raise ValueError(f"Using a target size ({target.shape!r}) that is different to the input size "
                          f"({input.shape!r}) is deprecated. Please ensure they have the same size.")
+    _check_not_differentiable("binary_cross_entropy", "weight", weight)
     x = input._data
     if x.size and (x.min() < 0 or x.max() > 1):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
@@ -383,6 +392,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         if t is None:
             arrays.append(None)
             continue
+        _check_not_differentiable("binary_cross_entropy_with_logits", name, t)
         try:
             np.broadcast_shapes(t._data.shape, input._data.shape)
         except ValueError:
