@@ -95,6 +95,10 @@ CASES = [
     ("bce_weight", lambda m, x, y, r: m.F.binary_cross_entropy(x, y, m.t.tensor(np.linspace(0.5, 2, 5), dtype=x.dtype),
                                                                reduction=r), probs((4, 5), (4, 5))),
     ("bce_logits", lambda m, x, y, r: m.F.binary_cross_entropy_with_logits(x, y, reduction=r), randn((4, 5), (4, 5))),
+    ("bce_logits_0d", lambda m, x, y, r: m.F.binary_cross_entropy_with_logits(x * 3, y.sigmoid(), reduction=r),
+     randn((), ())),
+    ("bce_logits_0d_pos_weight", lambda m, x, y, r: m.F.binary_cross_entropy_with_logits(
+        x * 3, y.sigmoid(), reduction=r, pos_weight=m.t.tensor(2.5, dtype=x.dtype)), randn((), ())),
     ("bce_logits_weights", lambda m, x, y, r: m.F.binary_cross_entropy_with_logits(
         x * 4, y.sigmoid(), m.t.tensor(np.linspace(0.5, 2, 5), dtype=x.dtype), reduction=r,
         pos_weight=m.t.tensor(np.linspace(3, 0.5, 5), dtype=x.dtype)), randn((4, 5), (4, 5))),

@@ -88,12 +88,12 @@ class CompiledFunction:
         for a in args:
             if isinstance(a, Tensor):
                 d = a._data
-                parts.append((d.shape, d.dtype.str, a.requires_grad))
+                parts.append((d.shape, d.dtype, a.requires_grad))
             else:
                 parts.append(_hashable(a))
         for k in sorted(kwargs):
             v = kwargs[k]
-            parts.append((k, (v._data.shape, v._data.dtype.str, v.requires_grad) if isinstance(v, Tensor)
+            parts.append((k, (v._data.shape, v._data.dtype, v.requires_grad) if isinstance(v, Tensor)
                           else _hashable(v)))
         return tuple(parts)
 

@@ -333,10 +333,22 @@ class BinaryCrossEntropyWithLogits(Op):
     def forward(ctx, x, t, weight, pos_weight):
         ctx.weight, ctx.pos_weight = weight, pos_weight
         ctx.save_for_backward(x, t)
-        log_sig = -(np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x))))
+        # -log_sigmoid(x) = max(-x, 0) + log1p(exp(-|x|)); then (1 - t) x - log_sigmoid(x), in place
+        neg_log_sig = np.asarray(np.negative(x))  # (asarray: a 0-d input gives NumPy scalars)
+        np.maximum(neg_log_sig, 0, out=neg_log_sig)
+        e = np.asarray(np.abs(x))
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        np.log1p(e, out=e)
+        np.add(neg_log_sig, e, out=neg_log_sig)
         if pos_weight is not None:
-            log_sig = log_sig * ((pos_weight - 1) * t + 1)
-        loss = (1 - t) * x - log_sig
+            neg_log_sig = neg_log_sig * ((pos_weight - 1) * t + 1)
+        loss = np.asarray(np.subtract(1, t))
+        np.multiply(loss, x, out=loss)
+        if loss.shape != neg_log_sig.shape:  # (a pos_weight broadcasting to a larger shape)
+            loss = loss + neg_log_sig
+        else:
+            np.add(loss, neg_log_sig, out=loss)
         return loss * weight if weight is not None else loss
 
     def backward(ctx, g):
