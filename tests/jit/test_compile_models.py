@@ -301,3 +301,27 @@ def test_lazy_layers_materialising_during_the_first_call_compile_correctly(compi
     eager, _ = run(False)
     compiled, fn = run(True)
     assert compiled == eager and not fn._eager
+
+
+def test_giving_a_parameter_an_array_of_another_shape_retraces():
+    """``conv.weight.data = <another kernel size>`` leaves the inputs' shapes alone: the compiled code, which
+    bakes in the traced shapes, must not run on it (a guard on the state's shapes after any re-pointing)."""
+    def run(compiled):
+        ember.manual_seed(0)
+        conv = nn.Conv2d(1, 2, 3)
+        x = ember.randn(2, 1, 6, 6)
+
+        def step(x):
+            return conv(x).sum(dim=(1, 2, 3))
+
+        fn = ember.compile(step) if compiled else step
+        outs = [fn(x).detach().numpy().copy()]
+        conv.weight.data = ember.randn(2, 1, 5, 5)
+        outs.append(fn(x).detach().numpy().copy())
+        return outs, fn
+
+    (eager_before, eager_after), _ = run(False)
+    (comp_before, comp_after), fn = run(True)
+    np.testing.assert_array_equal(comp_before, eager_before)
+    np.testing.assert_array_equal(comp_after, eager_after)
+    assert fn.n_traces == 2

@@ -22,7 +22,7 @@ Compiled calls return tensors without autograd history (the backward pass, if an
 """
 import warnings
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _Storage
 from ..autograd.function import _Hooks
 from ..autograd.grad_mode import _State
 from .codegen import generate
@@ -37,11 +37,17 @@ RETRACE_LIMIT = 8
 
 
 class _Entry:
-    __slots__ = ("graph", "source", "runner", "modules", "leaves", "n_inputs", "state", "structure")
+    __slots__ = ("graph", "source", "runner", "modules", "leaves", "n_inputs", "state", "structure", "layouts",
+                 "rebinds")
 
     def guards_hold(self):
         if _Hooks.structure_version != self.structure:
             return False
+        if _Storage.rebinds != self.rebinds:  # some tensor got a new array: the state must keep its shapes
+            for t, shape, dtype in self.layouts:
+                if t._data.shape != shape or t._data.dtype != dtype:
+                    return False
+            self.rebinds = _Storage.rebinds
         for m, flag in self.modules:
             if m.training is not flag:
                 return False
@@ -148,6 +154,8 @@ class CompiledFunction:
         entry.leaves = [(leaf, tracer.grad_none_at_start.get(id(leaf), True)) for leaf in tracer.leaves.values()
                         if id(leaf) not in tracer.cleared]
         entry.state = [(v.ref, v.ref.requires_grad) for v in graph.state if hasattr(v.ref, "requires_grad")]
+        entry.layouts = [(t, t._data.shape, t._data.dtype) for t, _ in entry.state]
+        entry.rebinds = _Storage.rebinds
         entry.structure = _Hooks.structure_version
         self._cache[key] = entry
         self._last = entry
