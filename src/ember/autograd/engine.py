@@ -85,6 +85,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     prev_mode = _State.enabled
     _State.enabled = bool(create_graph)
     assigned = set()
+    on_backward = _Hooks.on_backward  # (fixed for the whole pass: read once)
+    anomaly = _Anomaly.enabled
     try:
         while ready:
             node = ready.pop()
@@ -111,11 +113,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 in_grads = type(node).backward(node, *grads)
                 if in_grads.__class__ is not tuple:
                     in_grads = (in_grads,)
-                if _Hooks.on_backward is not None:
-                    _Hooks.on_backward(node, grads, in_grads)
+                if on_backward is not None:
+                    on_backward(node, grads, in_grads)
             if not retain_graph:
                 node._saved = None
-            if _Anomaly.enabled:
+            if anomaly:
                 _check_nan(node, in_grads)
             if node.post_hooks:
                 for h in node.post_hooks:
