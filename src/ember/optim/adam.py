@@ -116,7 +116,7 @@ class Adam(Optimizer):
             s, flags = _fused_args(hp, p.dtype)
             s = s.copy()  # (another thread may be filling the cached one)
             s[4], s[6] = bias_correction2_sqrt, -step_size  # (rounded to the dtype, as NumPy rounds them)
-            if p.ndim != 1:
+            if p.ndim != 1 or grad.ndim != 1 or m.ndim != 1 or v.ndim != 1:  # (flat buffers already are)
                 p, grad, m, v = p.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1)
             kernels.adam(p, grad, m, v, s, flags)
             return
