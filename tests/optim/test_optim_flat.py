@@ -14,15 +14,18 @@ OPTS = [
 ]
 
 
-def run(make_opt, flat, steps=6):
-    rng = np.random.default_rng(0)
-    params = [ember.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
-              for s in [(3, 4), (5,), (), (2, 2, 2)]]
+def run(make_opt, flat, steps=6, shapes=((3, 4), (5,), (), (2, 2, 2)), seed=0, before_step=None):
+    """``steps`` optimizer steps on random gradients, flat groups allowed or not; ``before_step(i, params,
+    opt)`` may edit things by hand before step ``i``."""
+    rng = np.random.default_rng(seed)
+    params = [ember.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True) for s in shapes]
     opt = make_opt(params)
     old = _flat.MAX_MEAN_NUMEL
     _flat.MAX_MEAN_NUMEL = old if flat else 0
     try:
-        for _ in range(steps):
+        for i in range(steps):
+            if before_step is not None:
+                before_step(i, params, opt)
             for p in params:
                 p.grad = ember.tensor(rng.standard_normal(p.shape).astype(np.float32))
             opt.step()
@@ -194,36 +197,26 @@ def test_a_rebuilt_group_moves_its_parameters_into_the_new_buffer():
 def test_replacing_state_or_parameters_by_hand_leaves_the_stale_flat_layout(change):
     """Each hand edit must be seen by the next step (the flat group is checked, not trusted): the flat and the
     per-parameter runs stay bitwise equal."""
-    def run(flat):
-        rng = np.random.default_rng(6)
-        params = [ember.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
-                  for s in [(2, 3), (3,), (4,)]]
-        opt = ember.optim.Adam(params, lr=0.1)
-        old = _flat.MAX_MEAN_NUMEL
-        _flat.MAX_MEAN_NUMEL = old if flat else 0
-        try:
-            for i in range(5):
-                if i == 3:
-                    p = params[1]
-                    if change == "state_entry":
-                        opt.state[p]["exp_avg"] = ember.full(p.shape, 0.5)
-                    elif change == "state_dict":
-                        opt.state[p] = {k: v.clone() for k, v in opt.state[p].items()}
-                        opt.state[p]["exp_avg_sq"].mul_(4)
-                    elif change == "state_tensor_data":
-                        opt.state[p]["exp_avg"].data = ember.full(p.shape, -0.25)
-                    else:
-                        params[1] = ember.tensor(p.detach().numpy() + 1, requires_grad=True)
-                        opt.param_groups[0]["params"][1] = params[1]
-                        opt.state[params[1]] = opt.state.pop(p)
-                for q in params:
-                    q.grad = ember.tensor(rng.standard_normal(q.shape).astype(np.float32))
-                opt.step()
-        finally:
-            _flat.MAX_MEAN_NUMEL = old
-        return params, opt
+    def edit(i, params, opt):
+        if i != 3:
+            return
+        p = params[1]
+        if change == "state_entry":
+            opt.state[p]["exp_avg"] = ember.full(p.shape, 0.5)
+        elif change == "state_dict":
+            opt.state[p] = {k: v.clone() for k, v in opt.state[p].items()}
+            opt.state[p]["exp_avg_sq"].mul_(4)
+        elif change == "state_tensor_data":
+            opt.state[p]["exp_avg"].data = ember.full(p.shape, -0.25)
+        else:
+            params[1] = ember.tensor(p.detach().numpy() + 1, requires_grad=True)
+            opt.param_groups[0]["params"][1] = params[1]
+            opt.state[params[1]] = opt.state.pop(p)
 
-    pf, of = run(True)
-    pp, op = run(False)
+    def make_opt(ps):
+        return ember.optim.Adam(ps, lr=0.1)
+
+    pf, of = run(make_opt, True, steps=5, shapes=((2, 3), (3,), (4,)), seed=6, before_step=edit)
+    pp, op = run(make_opt, False, steps=5, shapes=((2, 3), (3,), (4,)), seed=6, before_step=edit)
     assert of.__dict__.get("_flat_groups")
     assert_same_params_and_state(pf, of, pp, op)
