@@ -174,14 +174,18 @@ def _build():
             c[j] = i * g[p3 + j] + f * g[p4 + j]
 
     @jit
-    def lstm_step_bwd(dh, dout, use_dout, gb, tc, dc, blk, p, one):
+    def lstm_step_bwd(dh, sum4, dout, use_dout, gb, tc, dc, blk, p, one):
         """An LSTM backward step before the GEMMs, as LSTMLayer.backward does it: from the state gradients
         ``dh`` (+ ``dout`` when ``use_dout``) and ``dc``, the saved gates ``gb`` (planes o, i, f, g, c_prev)
         and ``tc`` = tanh(c), writes the gate gradients (do, di, df, dg) into ``blk`` and dc_prev into
-        ``dc`` (in place). ``one`` is 1 in the dtype."""
+        ``dc`` (in place). With ``sum4``, ``dh`` holds four planes (the per-gate GEMMs' outputs) that add up to
+        the state gradient, added here in np.add.reduce's order. ``one`` is 1 in the dtype."""
         p2, p3, p4 = 2 * p, 3 * p, 4 * p
         for j in range(p):
-            d = dh[j]
+            if sum4:
+                d = ((dh[j] + dh[p + j]) + dh[p2 + j]) + dh[p3 + j]
+            else:
+                d = dh[j]
             if use_dout:
                 d = d + dout[j]
             o = gb[j]

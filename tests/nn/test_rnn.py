@@ -496,6 +496,32 @@ def test_lstm_fused_kernels_and_numpy_path_are_bitwise_equal(case, dtype, monkey
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("batch_sizes,reverse", [((32,) * 35, False), ((32,) * 20 + (20,) * 10 + (5,) * 5, True)],
+                         ids=["padded", "packed_reverse"])
+def test_lstm_fused_kernels_bitwise_at_the_benchmark_shape(batch_sizes, reverse):
+    # W4's shape (input 32, hidden 128, batch 32, 35 steps): with numba the backward kernel also adds up the
+    # previous step's four per-gate GEMM outputs (in np.add.reduce's order), here on 128x32 planes, across
+    # batch-size changes when packed
+    rng = np.random.default_rng(11)
+    n, b, hidden = sum(batch_sizes), batch_sizes[0], 128
+    arrays = [rng.standard_normal(s).astype(np.float32) * 0.3 for s in
+              ((n, 32), (b, hidden), (b, hidden), (4 * hidden, 32), (4 * hidden, hidden), (4 * hidden,), (4 * hidden,))]
+    w_out = rng.standard_normal((n, hidden)).astype(np.float32)
+
+    def run(fused):
+        _fused.set_enabled(fused)
+        try:
+            leaves = [ember.tensor(a, requires_grad=True) for a in arrays]
+            out, h_n, c_n = lstm_layer(*leaves, batch_sizes=batch_sizes, reverse=reverse)
+            ((out * ember.tensor(w_out)).sum() + h_n.sum() + (c_n * c_n).sum()).backward()
+        finally:
+            _fused.set_enabled(True)
+        return [t.detach().numpy() for t in (out, h_n, c_n)] + [t.grad.numpy() for t in leaves]
+
+    for a, b_ in zip(run(True), run(False)):
+        np.testing.assert_array_equal(a, b_)
+
+
 # ---- errors ---------------------------------------------------------------------------------------------------
 def same_error(make_call, match=None):
     """Both libraries raise the same exception type (and, when given, a message matching ``match``)."""

@@ -10,7 +10,14 @@ four GEMMs and a sum; then one GEMM gives the weight and bias gradients of all s
 With numba (``ember._fused``), one kernel per step does the same float operations in the same order as the
 NumPy calls it replaces, so results are bitwise those of the NumPy path (tests/nn/test_rnn.py): forward, the
 sigmoids and c between the two tanh calls (which stay NumPy's: numba's tanh differs in the last bit), h = o tanh(c)
-staying one multiply; backward, all twelve calls.
+staying one multiply; backward, all twelve calls plus the sum of the previous step's four GEMM outputs (added in
+np.add.reduce's order as the kernel reads them, which saves a pass over them per step).
+
+The steps run on one thread whatever ``ember.set_num_threads`` says; only the final weight-gradient GEMM uses
+BLAS's threads. Measured on a 2-vCPU VM whose second vCPU is often busy with other work: one GEMM per step split
+by OpenBLAS over two threads was at best even with the per-gate GEMMs and up to 14% slower (far slower under
+oversubscription); a second Python thread working on finished steps beside the recurrence (their weight
+gradients, or only the copies those need) gained ~11% on the op in quiet spells and lost 11-18% otherwise.
 """
 import numpy as np
 
@@ -169,8 +176,12 @@ class LSTMLayer(_RecurrentLayer):
         ab_buf, agc_buf = np.empty(2 * hidden * bsz, dt), np.empty(2 * hidden * bsz, dt)
         kernels = _step_kernels(dt)
         one = dt.type(1)
+        summed = True  # False: the state gradient is still the four planes of part_b (added up by the kernel)
         for s, b in reversed(steps):
             if b != act_b:  # park the state columns of the previous batch size, take this one's
+                if not summed:
+                    np.add.reduce(part_b, axis=0, out=dh_act.reshape(hidden, act_b))
+                    summed = True
                 if act_b is not None:
                     dh_all[:, :act_b] = dh_act.reshape(hidden, act_b)
                     dc_all[:, :act_b] = dc_act.reshape(hidden, act_b)
@@ -187,7 +198,8 @@ class LSTMLayer(_RecurrentLayer):
             e = s + b
             blk = dblocks[h4 * s:h4 * e]
             if kernels is not None:  # the same float operations in one loop; dc_act is updated in place
-                kernels.lstm_step_bwd(dh_act, dout[hidden * s:hidden * e] if dout is not None else dh_act,
+                kernels.lstm_step_bwd(dh_act if summed else part[:p4], not summed,
+                                      dout[hidden * s:hidden * e] if dout is not None else dh_act,
                                       dout is not None, gates[h5 * s:h5 * e], tanh_c[hidden * s:hidden * e],
                                       dc_act, blk, p, one)
             else:
@@ -210,7 +222,13 @@ class LSTMLayer(_RecurrentLayer):
                 np.multiply(ag, gb[p3:p4], out=u)
                 np.subtract(a_, u, out=blk[p3:])  # dg = dc i (1 - g^2)
                 dc_act = b_
-            np.add.reduce(np.matmul(w_t, blk.reshape(4, hidden, b), out=part_b), axis=0, out=dh_act.reshape(hidden, b))
+            np.matmul(w_t, blk.reshape(4, hidden, b), out=part_b)
+            if kernels is None:
+                np.add.reduce(part_b, axis=0, out=dh_act.reshape(hidden, b))
+            else:  # the next step's kernel adds the four planes up as it reads them
+                summed = False
+        if not summed:
+            np.add.reduce(part_b, axis=0, out=dh_act.reshape(hidden, act_b))
         if act_b is not None:
             dh_all[:, :act_b] = dh_act.reshape(hidden, act_b)
             dc_all[:, :act_b] = dc_act.reshape(hidden, act_b)
