@@ -14,7 +14,8 @@ numba's disk cache).
 
 Optional: ``pip install ember[fast]`` (numba). Without numba, or with ``EMBER_NO_NUMBA=1``, ``kernels()``
 returns None and every caller runs its NumPy path. Kernels are compiled on first use and cached on disk by
-numba; importing numba costs ~0.3 s and ~120 MB of memory at the first use.
+numba; importing numba and loading cached kernels costs ~0.3 s and ~70 MB of memory at the first use (see
+``_lean_cache_class``; ~130 MB when a kernel has to be compiled).
 """
 import os
 
@@ -83,12 +84,52 @@ def set_enabled(flag: bool) -> None:
         _tried, _kernels = True, None
 
 
+_nrt_symbols_added = False
+
+
+def _lean_cache_class():
+    """numba's FunctionCache minus the context refresh it runs before each disk load, or None when numba's
+    internals are not the expected ones (plain ``cache=True`` then).
+
+    That refresh imports every lowering registry of numba (~20 MB of Python objects, and scipy.linalg's BLAS)
+    and compiles numba's runtime (NRT) module with LLVM (~27 MB more of libllvmlite.so paged in): benchmark
+    W2's peak RSS went from 164 to 118 MB without it, its first step from ~0.6 to ~0.3 s. A cached kernel
+    needs neither: its object code is already linked and calls only the runtime's C helpers, registered here
+    as the refresh would. On a miss numba's compiler refreshes the context itself: compiling is unchanged."""
+    try:
+        from llvmlite import binding as ll
+        from numba.core.caching import FunctionCache
+        from numba.core.runtime import _nrt_python
+        helpers = dict(_nrt_python.c_helpers)
+        FunctionCache._load_overload, FunctionCache._guard_against_spurious_io_errors  # noqa: B018
+    except (ImportError, AttributeError):
+        return None
+
+    class LeanCache(FunctionCache):
+        def load_overload(self, sig, target_context):
+            global _nrt_symbols_added
+            if not _nrt_symbols_added:  # as numba.core.runtime.nrt.Runtime.initialize names them
+                for name, address in helpers.items():
+                    ll.add_symbol(name if name.startswith("_") else "NRT_" + name, address)
+                _nrt_symbols_added = True
+            with self._guard_against_spurious_io_errors():
+                return self._load_overload(sig, target_context)
+
+    return LeanCache
+
+
 def _build():
     import types
 
     import numba
 
-    jit = numba.njit(nogil=True, cache=True, error_model="numpy")
+    lean_cache = _lean_cache_class()
+
+    def jit(fn):
+        kernel = numba.njit(fn, nogil=True, cache=True, error_model="numpy")
+        if lean_cache is not None:
+            kernel._cache = lean_cache(fn)
+        return kernel
 
     @jit
     def adam(p, g, m, v, scalars, flags):
