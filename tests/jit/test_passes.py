@@ -1,9 +1,10 @@
 """Each graph pass on its own: trace a small function, run one pass, check what it changed."""
 import numpy as np
+import pytest
 
 import ember
 from ember.jit.codegen import generate
-from ember.jit.passes import cse, dce, fold, fuse, memory
+from ember.jit.passes import cse, dce, fold, fuse, memory, pool_relu
 from ember.jit.trace import trace
 
 
@@ -129,3 +130,48 @@ def test_memory_plan_never_buffers_a_returned_value():
     fuse.run(g)
     memory.run(g)
     assert all("_out" not in n.params for n in g.nodes)
+
+
+def _relu_pool_step(p, pool_args, also_use_relu=False):
+    def f(x):
+        p.grad = None
+        r = ember.nn.functional.relu(p * x)
+        h = ember.nn.functional.max_pool2d(r, *pool_args)
+        weights = ember.tensor(np.linspace(-1, 2, h.numel(), dtype=np.float32).reshape(h.shape))
+        loss = (h * weights).sum() + (r.sum() if also_use_relu else 0)  # a gradient nonzero at every window
+        loss.backward()
+        return loss
+
+    return f
+
+
+# windows all negative, with ties, with -0.0 and zeros, and overlapping windows (3x3 stride 2)
+POOL_X = ember.tensor(np.array([-1.0, 0.5, -0.0, 0.0, 2.0, 2.0, -3.0, 1.5], np.float32)[
+    np.random.default_rng(0).integers(0, 8, (2, 3, 9, 9))])
+
+
+@pytest.mark.parametrize("pool_args", [(2,), (3, 2, 1)])
+def test_pool_relu_moves_relu_after_max_pooling_with_equal_results(pool_args):
+    p = ember.tensor(np.random.default_rng(1).standard_normal((2, 3, 9, 9)).astype(np.float32),
+                     requires_grad=True)
+    g = traced(_relu_pool_step(p, pool_args), POOL_X)
+    expected_loss = run_graph(g, POOL_X)
+    expected_grad = p.grad.numpy().copy()
+    pool_relu.run(g)
+    dce.run(g)
+    names = op_names(g)
+    assert names.index("MaxPool") < names.index("Relu")  # relu now runs on the pooled values
+    assert names.index("ReluGrad") < names.index("PlaneScatter")  # its mask on the pooled gradient
+    relu = next(n for n in g.nodes if n.name == "Relu")
+    assert relu.outputs[0].shape == next(n for n in g.nodes if n.name == "MaxPool").outputs[0].shape
+    np.testing.assert_array_equal(run_graph(g, POOL_X), expected_loss)
+    np.testing.assert_array_equal(p.grad.numpy(), expected_grad)  # equal values (a zero's sign may move)
+
+
+def test_pool_relu_leaves_a_relu_read_elsewhere_in_place():
+    p = ember.tensor(np.random.default_rng(1).standard_normal((2, 3, 9, 9)).astype(np.float32),
+                     requires_grad=True)
+    g = traced(_relu_pool_step(p, (2,), also_use_relu=True), POOL_X)
+    before = op_names(g)
+    pool_relu.run(g)
+    assert op_names(g) == before
