@@ -14,7 +14,7 @@ numba's disk cache).
 
 Optional: ``pip install ember[fast]`` (numba). Without numba, or with ``EMBER_NO_NUMBA=1``, ``kernels()``
 returns None and every caller runs its NumPy path. Kernels are compiled on first use and cached on disk by
-numba; importing numba and loading cached kernels costs ~0.3 s and ~70 MB of memory at the first use (see
+numba; importing numba and loading cached kernels costs 0.2-0.4 s and ~70 MB of memory at the first use (see
 ``_lean_cache_class``; ~130 MB when a kernel has to be compiled).
 """
 import os
