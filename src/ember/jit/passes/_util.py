@@ -69,6 +69,16 @@ def mutated_values(graph):
     return out
 
 
+def escaping_values(graph):
+    """ids of Values that leave the step or reach Python objects: returned, or read by a node that is not an op
+    or a fused chain (a ``.grad`` assignment, an in-place kernel, an eager call, a NumPy backward)."""
+    escaping = {id(v) for v in graph.output_values()}
+    for n in graph.nodes:
+        if n.kind not in ("op", "expr"):
+            escaping.update(id(v) for v in n.inputs)
+    return escaping
+
+
 def is_random(node):
     return node.kind == "op" and getattr(node.op, "random", False)
 

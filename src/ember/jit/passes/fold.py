@@ -10,7 +10,7 @@ A result is only replaced by an alias of its input when neither is written in pl
 import numpy as np
 
 from ..ir import Value
-from ._util import is_random, mutated_values, substitute
+from ._util import escaping_values, is_random, mutated_values, substitute
 
 # exact identities only: x * 1, x / 1 and x - 0 return x bit for bit (x + 0 turns -0.0 into +0.0: kept)
 _IDENTITY = {"Mul": 1, "Div": 1, "Sub": 0}
@@ -110,10 +110,7 @@ _contained = set()
 def _contained_values(graph):
     """ids of values only ever read by ops that make fresh arrays (so they cannot leak out of the step)."""
     users = graph.users()
-    escaping = {id(v) for v in graph.output_values()}
-    for n in graph.nodes:
-        if n.kind not in ("op", "expr"):
-            escaping.update(id(v) for v in n.inputs)
+    escaping = escaping_values(graph)
     out = set()
     for n in graph.nodes:
         for v in n.outputs:

@@ -5,7 +5,7 @@ Only ops whose forward is exactly one ufunc (or matmul, as a chain head) take pa
 keep the chain's shape and dtype, so the arithmetic is the eager arithmetic, bitwise.
 """
 from ..ir import Node
-from ._util import mutated_values
+from ._util import escaping_values, mutated_values
 
 UFUNC = {"Add": "add", "Sub": "subtract", "Mul": "multiply", "Div": "true_divide", "Neg": "negative",
          "Exp": "exp", "Log": "log", "Tanh": "tanh", "Sqrt": "sqrt", "Maximum": "maximum", "Minimum": "minimum",
@@ -15,10 +15,7 @@ HEADS = dict(UFUNC, Matmul="matmul")
 
 def run(graph):
     users = graph.users()
-    escaping = {id(v) for v in graph.output_values()}
-    for n in graph.nodes:
-        if n.kind != "op" and n.kind != "expr":
-            escaping.update(id(v) for v in n.inputs)
+    escaping = escaping_values(graph)
     mutated = mutated_values(graph)
     position = {id(n): i for i, n in enumerate(graph.nodes)}
     barriers = [i for i, n in enumerate(graph.nodes) if n.kind in ("kernel", "call")]

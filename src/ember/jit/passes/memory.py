@@ -7,15 +7,12 @@ returned, stored as a .grad, written in place, or read by an eager call. Buffers
 """
 import numpy as np
 
-from ._util import mutated_values
+from ._util import escaping_values, mutated_values
 from .fuse import HEADS
 
 
 def run(graph):
-    escaping = {id(v) for v in graph.output_values()}
-    for n in graph.nodes:
-        if n.kind not in ("op", "expr"):
-            escaping.update(id(v) for v in n.inputs)
+    escaping = escaping_values(graph)
     mutated = mutated_values(graph)
     users = graph.users()
     last_use = {}

@@ -12,15 +12,12 @@ Matched only when the relu's output feeds nothing but that pooling (and relu's b
 output nothing but its backward scatter, and the scattered gradient nothing but relu's backward.
 """
 from ..ir import Node
-from ._util import mutated_values, substitute
+from ._util import escaping_values, mutated_values, substitute
 
 
 def run(graph):
     users = graph.users()
-    escaping = {id(v) for v in graph.output_values()}
-    for n in graph.nodes:
-        if n.kind not in ("op", "expr"):
-            escaping.update(id(v) for v in n.inputs)
+    escaping = escaping_values(graph)
     mutated = mutated_values(graph)
     matches = [m for m in (_match(n, users, escaping, mutated) for n in graph.nodes) if m is not None]
     for m in matches:  # (matches share no node)
