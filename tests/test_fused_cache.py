@@ -6,9 +6,21 @@ import os
 import subprocess
 import sys
 
+# with argv[1] == "fail-once": the first lean load raises, and numba's own load (refresh, then load) must take over
 SCRIPT = r"""
 import json, sys
 import numpy as np
+if sys.argv[1:] == ["fail-once"]:
+    from numba.core.caching import FunctionCache
+    real, failed = FunctionCache._load_overload, []
+
+    def load_failing_once(self, sig, target_context):
+        if not failed:
+            failed.append(1)
+            raise RuntimeError("a cache load that fails")
+        return real(self, sig, target_context)
+
+    FunctionCache._load_overload = load_failing_once
 import ember
 import ember.nn.functional as F
 from ember import _fused
@@ -46,10 +58,11 @@ print(json.dumps({"hits": hits, "misses": misses, "refreshed": refreshed, "bitwi
 """
 
 
-def _run(cache_dir):
+def _run(cache_dir, *args):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
     env.pop("EMBER_NO_NUMBA", None)
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", SCRIPT, *args], env=env, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -61,3 +74,5 @@ def test_cached_kernels_load_without_numba_runtime_compile_and_match_numpy(tmp_p
     assert warm["misses"] == 0 and warm["hits"] > 0
     assert not warm["refreshed"]  # the lean load: numba's runtime module was never compiled
     assert warm["bitwise"]
+    failing = _run(tmp_path, "fail-once")  # a lean load that raises falls back to numba's own load
+    assert failing["misses"] == 0 and failing["hits"] > 0 and failing["refreshed"] and failing["bitwise"]

@@ -112,8 +112,11 @@ def _lean_cache_class():
                 for name, address in helpers.items():
                     ll.add_symbol(name if name.startswith("_") else "NRT_" + name, address)
                 _nrt_symbols_added = True
-            with self._guard_against_spurious_io_errors():
-                return self._load_overload(sig, target_context)
+            try:
+                with self._guard_against_spurious_io_errors():
+                    return self._load_overload(sig, target_context)
+            except Exception:  # noqa: BLE001 - whatever failed, numba's own way: refresh, then load
+                return super().load_overload(sig, target_context)
 
     return LeanCache
 
