@@ -106,7 +106,9 @@ def test_cli_runs_workers_in_their_own_processes(tmp_path, capsys):
         assert len(r["times_ns"]) == 3 and r["maxrss_mb"] > 0
     assert fws["ember.compile"]["n_traces"] == 1
     assert len(res["imports"]["ember"]["wall_s"]) == 1
-    assert "| ember.compile |" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "| ember.compile |" in captured.out
+    assert "kernel cache failed" not in captured.err  # the untimed worker that fills numba's cache ran
 
 
 @pytest.mark.parametrize("argv, message", [
