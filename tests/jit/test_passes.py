@@ -175,3 +175,36 @@ def test_pool_relu_leaves_a_relu_read_elsewhere_in_place():
     before = op_names(g)
     pool_relu.run(g)
     assert op_names(g) == before
+
+
+@pytest.mark.parametrize("pool_args", [(2,), (3, 2, 1), (2, 1)])
+def test_pool_relu_in_inference_gives_the_eager_bits(pool_args):
+    x = POOL_X._data.copy()
+    x[0, 0, 0, :3] = np.nan  # NaN wins both maxima
+    x = ember.tensor(x)
+
+    def f(x):
+        with ember.no_grad():
+            return ember.nn.functional.max_pool2d(ember.nn.functional.relu(x), *pool_args)
+
+    g = traced(f, x)
+    expected = run_graph(g, x)
+    pool_relu.run(g)
+    names = op_names(g)
+    assert names.index("MaxPool") < names.index("Relu")
+    np.testing.assert_array_equal(run_graph(g, x).view(np.uint32), expected.view(np.uint32))
+
+
+def test_pool_relu_keeps_the_order_when_the_indices_are_returned():
+    def f(x):
+        with ember.no_grad():
+            return ember.nn.functional.max_pool2d(ember.nn.functional.relu(x), 2, return_indices=True)
+
+    g = traced(f, POOL_X)
+    expected_values, expected_indices = (t.numpy() for t in f(POOL_X))
+    pool_relu.run(g)
+    assert op_names(g) == ["Relu", "MaxPool"]  # indices into relu(x) differ from indices into x
+    _, _, fn = generate(g, "f")
+    values, indices = fn(POOL_X._data)
+    np.testing.assert_array_equal(values.numpy(), expected_values)
+    np.testing.assert_array_equal(indices.numpy(), expected_indices)

@@ -8,8 +8,9 @@ maximum is positive (or NaN) both pass g to that maximum's position (idx' = idx 
 both give the window zero gradient. So every value is the eager one; only the position of a signed zero
 (g * 0 with g < 0 is -0.0), or of the NaN that an inf/NaN in g times a zero mask makes, can differ.
 
-Matched only when the relu's output feeds nothing but that pooling (and relu's backward), the pooling's index
-output nothing but its backward scatter, and the scattered gradient nothing but relu's backward.
+Matched only when the relu's output feeds nothing but that pooling (and relu's backward), and the pooling's
+index output nothing (inference, eval-mode forwards: then only the forward changes) or nothing but its backward
+scatter, whose result nothing but relu's backward.
 """
 from ..ir import Node
 from ._util import escaping_values, mutated_values, substitute
@@ -30,15 +31,20 @@ def _is_op(n, name):
 
 
 def _match(pool, users, escaping, mutated):
-    """(relu, pool, scatter, relu_grad) nodes of the pattern around ``pool``, or None."""
-    if not _is_op(pool, "MaxPool") or len(pool.outputs) != 2 or not pool.params.get("want_index", True):
+    """(relu, pool, scatter, relu_grad) nodes of the pattern around ``pool`` (the last two None when the
+    pooling's indices are not used: inference, or nothing needs relu's input gradient), or None."""
+    if not _is_op(pool, "MaxPool") or len(pool.outputs) != 2:
         return None
-    r = pool.inputs[0]
+    r, idx = pool.inputs[0], pool.outputs[1]
     relu = r.producer
-    if not _is_op(relu, "Relu"):
+    # (the pooled values may leave the step: their readers, the step's outputs included, get the relu'd ones)
+    if not _is_op(relu, "Relu") or id(r) in escaping or id(idx) in escaping or \
+            any(id(v) in mutated for v in (r, *pool.outputs)):
         return None
-    idx = pool.outputs[1]
-    scatters = users.get(id(idx), [])
+    readers = users.get(id(r), [])
+    if not users.get(id(idx)):  # forward only
+        return (relu, pool, None, None) if readers == [pool] else None
+    scatters = users[id(idx)]
     if len(scatters) != 1 or not _is_op(scatters[0], "PlaneScatter"):
         return None
     scatter = scatters[0]
@@ -47,11 +53,9 @@ def _match(pool, users, escaping, mutated):
     if len(grads) != 1 or not _is_op(grads[0], "ReluGrad") or grads[0].inputs != [s, r]:
         return None
     relu_grad = grads[0]
-    if sorted(map(id, users.get(id(r), []))) != sorted((id(pool), id(relu_grad))):
+    if sorted(map(id, readers)) != sorted((id(pool), id(relu_grad))):
         return None
-    if any(id(v) in escaping or id(v) in mutated for v in (r, idx, s, *pool.outputs)):
-        return None
-    if scatter.inputs[0].shape != pool.outputs[0].shape:
+    if id(s) in escaping or id(s) in mutated or scatter.inputs[0].shape != pool.outputs[0].shape:
         return None
     return relu, pool, scatter, relu_grad
 
@@ -67,6 +71,8 @@ def _rewrite(graph, relu, pool, scatter, relu_grad):
     pool.inputs = [x]
     graph.nodes.remove(relu)
     graph.nodes.insert(graph.nodes.index(pool) + 1, new_relu)
+    if scatter is None:
+        return
     # backward: relu's mask on the pooled gradient, then the scatter into the input's shape
     g, out = scatter.inputs[0], relu_grad.outputs[0]
     masked = graph.new_value(g.shape, g.dtype, "node", producer=relu_grad)
