@@ -332,15 +332,14 @@ class BinaryCrossEntropyWithLogits(Op):
 
     def forward(ctx, x, t, weight, pos_weight):
         ctx.weight, ctx.pos_weight = weight, pos_weight
-        ctx.save_for_backward(x, t)
-        # -log_sigmoid(x) = max(-x, 0) + log1p(exp(-|x|)); then (1 - t) x - log_sigmoid(x), in place
+        # -log_sigmoid(x) = max(-x, 0) + log1p(e), e = exp(-|x|) (kept: the input gradient's sigmoid reads it);
+        # -|x| is min(-x, x), taken from -x before max(-x, 0) overwrites it. Then (1 - t) x - log_sigmoid(x)
         neg_log_sig = np.asarray(np.negative(x))  # (asarray: a 0-d input gives NumPy scalars)
+        e = np.asarray(np.minimum(neg_log_sig, x))
         np.maximum(neg_log_sig, 0, out=neg_log_sig)
-        e = np.asarray(np.abs(x))
-        np.negative(e, out=e)
         np.exp(e, out=e)
-        np.log1p(e, out=e)
-        np.add(neg_log_sig, e, out=neg_log_sig)
+        ctx.save_for_backward(x, t, e)
+        np.add(neg_log_sig, np.log1p(e), out=neg_log_sig)
         if pos_weight is not None:
             neg_log_sig = neg_log_sig * ((pos_weight - 1) * t + 1)
         loss = np.asarray(np.subtract(1, t))
@@ -352,14 +351,14 @@ class BinaryCrossEntropyWithLogits(Op):
         return loss * weight if weight is not None else loss
 
     def backward(ctx, g):
-        x, t = ctx.saved_tensors
+        x, t, e = ctx.saved_tensors
         if ctx.weight is not None:
             g = mul(g, _make(ctx.weight))
         gx = gt = None
         pw = None if ctx.pos_weight is None else _make(ctx.pos_weight)
         if ctx.next_edges[0] is not None:
             if pw is None:
-                gx = BCEWithLogitsInputGrad.apply(g, x, t)
+                gx = BCEWithLogitsInputGrad.apply(g, x, t, e)
             else:
                 s = sigmoid(x)
                 lw = add(mul(sub(pw, _t(1, pw)), t), _t(1, t))
@@ -374,11 +373,12 @@ class BinaryCrossEntropyWithLogits(Op):
 class BCEWithLogitsInputGrad(Op):
     """g (sigmoid(x) - t): the input gradient of binary_cross_entropy_with_logits without pos_weight, as one op
     (the same NumPy operations, in the same order, as ``mul(g, sub(sigmoid(x), t))``), since
-    (1 - t) - (1 - sigmoid(x)) = sigmoid(x) - t."""
+    (1 - t) - (1 - sigmoid(x)) = sigmoid(x) - t. ``e`` is exp(-|x|), which the loss's forward computed (as
+    ``sigmoid_array`` would)."""
 
-    def forward(ctx, g, x, t):
+    def forward(ctx, g, x, t, e):
         ctx.save_for_backward(g, x, t)
-        d = sigmoid_array(x)
+        d = sigmoid_array(x, e)
         np.subtract(d, t, out=d)
         return np.multiply(g, d, out=d) if g.shape == d.shape else np.multiply(g, d)
 
@@ -389,7 +389,8 @@ class BCEWithLogitsInputGrad(Op):
         gg_g = mul(gg, g) if need[1] is not None or need[2] is not None else None
         return (mul(gg, sub(s, t)) if need[0] is not None else None,
                 mul(gg_g, mul(s, sub(_t(1, s), s))) if need[1] is not None else None,
-                neg(gg_g) if need[2] is not None else None)
+                neg(gg_g) if need[2] is not None else None,
+                None)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002

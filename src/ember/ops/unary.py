@@ -236,12 +236,13 @@ class Tanh(Op):
         return mul(g, sub(_t(1, y), mul(y, y)))
 
 
-def sigmoid_array(x):
+def sigmoid_array(x, e=None):
     """sigmoid(x) of a float array, as a new array. exp of a non-positive argument never overflows:
-    1 / (1 + e) for x >= 0, e / (1 + e) below, e = exp(-|x|)."""
-    e = np.asarray(np.abs(x))  # (a 0-d input gives a NumPy scalar)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
+    1 / (1 + e) for x >= 0, e / (1 + e) below, e = exp(-|x|) (pass ``e`` when it is at hand)."""
+    if e is None:
+        e = np.asarray(np.abs(x))  # (a 0-d input gives a NumPy scalar)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
     y = np.where(x >= 0, x.dtype.type(1), e)
     np.true_divide(y, np.add(e, 1, dtype=x.dtype), out=y)
     return y
