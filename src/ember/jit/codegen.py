@@ -120,6 +120,9 @@ def generate(graph, fn_name="compiled"):
     env = ns.env
     code = compile(source, f"<ember.compile:{fn_name}>", "exec")
     exec(code, env)
+    kernels = [n.params["_source"] for n in graph.nodes if n.kind == "native"]
+    if kernels:  # shown above the step: each compiled by numba on its own (passes/native.py)
+        source = "".join(f"@numba.njit\n{k}\n\n" for k in kernels) + source
     return source, env, env[fn_name]
 
 
@@ -138,6 +141,11 @@ def _node_lines(n, ns):
         return [f"{leaf}.grad = {val}"]
     if n.kind == "call":
         return [f"{ns.ref(n.target, 'O')}.step()"]
+    if n.kind == "native":
+        k = ns.named(n.op, "_nk")
+        outs = "".join(f"{v.name}, " for v in n.outputs)
+        call = f"{k}({', '.join(v.name for v in n.inputs)})"
+        return [f"{outs}= {call}" if outs else call]
     if n.kind == "backward":
         ctx = ns.node_ctx[id(n.target)]
         grads = "(" + "".join(f"{literal(v, ns)}, " for v in n.params["grads"]) + ")"

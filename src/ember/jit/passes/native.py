@@ -1,0 +1,281 @@
+"""Native kernels for small arrays (``ember.compile(..., mode="reduce-overhead")``; needs numba).
+
+On a tiny model every NumPy call costs more than its arithmetic: a 2-4-1 MLP's compiled step is ~45 µs of
+~60 NumPy calls at 0.5-1 µs each. This pass replaces each run of consecutive ops that work on small arrays
+(every operand at most ``MAX_ELEMENTS`` elements, every matrix product at most ``MAX_MACS``
+multiply-adds) with one numba-compiled function: plain loops over the static shapes, one call instead of
+dozens. The function's Python source is shown in ``step.source`` above the step itself.
+
+Results are within float32 rounding of eager mode, not bitwise: the loops' exp/log/tanh are LLVM's libm
+calls (NumPy's float32 transcendentals are its own SIMD code), sums and products accumulate left to right
+(NumPy sums pairwise, BLAS in its own blocked order). That is why the pass is not in ``DEFAULT_PASSES``.
+
+Each op that can run natively has a lowering in ``LOWERINGS``: a function of the node giving the loop body
+that computes one element of each output (``None``: this node's parameters are not supported). ``.grad``
+assignments inside a run move after its kernel (no op reads ``.grad``); anything else (an in-place kernel,
+an optimizer call, an unsupported op) ends the run.
+"""
+import numpy as np
+
+from ..ir import Node, param_values
+
+MAX_ELEMENTS = 4096
+MAX_MACS = 1 << 16
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def available():
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run(graph):
+    if not available():
+        return graph
+    backward_targets = {id(n.target) for n in graph.nodes if n.kind == "backward"}
+    nodes, run_nodes, deferred, out = graph.nodes, [], [], []
+    read_outside = _reads_after(graph)
+
+    def flush():
+        ops = [n for n in run_nodes]
+        node = _make_kernel_node(ops, read_outside) if len(ops) >= 2 else None
+        if node is not None:
+            out.append(node)
+        else:
+            out.extend(ops)
+        out.extend(deferred)
+        run_nodes.clear()
+        deferred.clear()
+
+    for n in nodes:
+        if _lowerable(n, backward_targets, run_nodes):
+            run_nodes.append(n)
+        elif n.kind == "set_grad" and run_nodes:
+            deferred.append(n)
+        else:
+            flush()
+            out.append(n)
+    flush()
+    graph.nodes = out
+    return graph
+
+
+def _reads_after(graph):
+    """A function (value id, nodes of a run) -> whether a node outside the run reads the value, or the step
+    returns it."""
+    returned = {id(v) for v in graph.output_values()}
+    users = graph.users()
+
+    def read_outside(vid, run_ids):
+        return vid in returned or any(id(u) not in run_ids for u in users.get(vid, ()))
+
+    return read_outside
+
+
+def _lowerable(n, backward_targets, current):
+    if n.kind != "op" or id(n) in backward_targets or "_has_backward_call" in n.params:
+        return False
+    low = LOWERINGS.get(n.op.__name__)
+    if low is None:
+        return False
+    values = list(n.inputs) + n.all_outputs()
+    if not values or any(v.dtype not in _DTYPES or int(np.prod(v.shape)) > MAX_ELEMENTS for v in values):
+        return False
+    if len({v.dtype for v in values}) != 1 or (current and current[0].outputs[0].dtype != values[0].dtype):
+        return False
+    if param_values(n.params):
+        return False
+    return low(n) is not None
+
+
+# ---- lowering ---------------------------------------------------------------------------------------------------
+# A lowering returns (loop shape, statements) or None. Statements compute one element at the loop index; they
+# may use {in0}, {in1}... (the inputs' elements at the broadcast index), {out0}, {out1}... (the outputs' element
+# targets), {tmp} (a prefix for temporaries), ``_z``/``_o`` (0 and 1 in the dtype). Matrix products and
+# reductions give their own whole loop nests instead (kind "block"): then {in0}... are array names.
+
+def _elementwise(template):
+    def lower(n):
+        return ("map", n.outputs[0].shape, [f"{{out0}} = {template}"])
+    return lower
+
+
+def _relu(n):
+    return ("map", n.outputs[0].shape, ["{tmp}a = {in0}", "{out0} = {tmp}a if ({tmp}a >= _z or {tmp}a != {tmp}a) else _z"])
+
+
+def _maximum(op):
+    def lower(n):
+        return ("map", n.outputs[0].shape, ["{tmp}a = {in0}", "{tmp}b = {in1}",
+                                            f"{{out0}} = {{tmp}}a if ({{tmp}}a {op} {{tmp}}b or {{tmp}}a != {{tmp}}a) "
+                                            "else {tmp}b"])
+    return lower
+
+
+def _sigmoid(n):  # as ops.unary.sigmoid_array: e = exp(-|x|); (1 if x >= 0 else e) / (1 + e)
+    return ("map", n.outputs[0].shape, ["{tmp}x = {in0}", "{tmp}e = np.exp(-abs({tmp}x))",
+                                        "{out0} = (_o if {tmp}x >= _z else {tmp}e) / (_o + {tmp}e)"])
+
+
+def _relu_grad(n):  # g * (y != 0)
+    return ("map", n.outputs[0].shape, ["{out0} = {in0} * (_o if {in1} != _z else _z)"])
+
+
+def _bce_with_logits(n):  # ops.loss.BinaryCrossEntropyWithLogits without weights; aux output: exp(-|x|)
+    if n.params.get("weight") is not None or n.params.get("pos_weight") is not None:
+        return None
+    if any(path != ("saved", 2) for _, path in n.aux):
+        return None
+    body = ["{tmp}x = {in0}", "{tmp}n = -{tmp}x",
+            "{tmp}e = np.exp({tmp}n if ({tmp}n <= {tmp}x or {tmp}n != {tmp}n) else {tmp}x)",
+            "{tmp}l = ({tmp}n if ({tmp}n >= _z or {tmp}n != {tmp}n) else _z) + np.log1p({tmp}e)",
+            "{out0} = (_o - {in1}) * {tmp}x + {tmp}l"]
+    if n.aux:
+        body.append("{out1} = {tmp}e")
+    return ("map", n.outputs[0].shape, body)
+
+
+def _bce_input_grad(n):  # g * (sigmoid(x) - t), the sigmoid from e = exp(-|x|)
+    return ("map", n.outputs[0].shape, ["{tmp}e = {in3}",
+                                        "{tmp}s = (_o if {in1} >= _z else {tmp}e) / (_o + {tmp}e)",
+                                        "{out0} = {in0} * ({tmp}s - {in2})"])
+
+
+def _matmul_like(kind):
+    def lower(n):
+        a, b = n.inputs[0].shape, n.inputs[1].shape
+        if len(a) != 2 or len(b) != 2:
+            return None
+        if kind == "Linear":  # x (N, K) @ w (M, K).T (+ b)
+            m, k, cols = a[0], a[1], b[0]
+            term = "{in0}[i, k] * {in1}[j, k]"
+        elif kind == "Matmul":  # a (N, K) @ b (K, M)
+            m, k, cols = a[0], a[1], b[1]
+            term = "{in0}[i, k] * {in1}[k, j]"
+        else:  # TransposedMatmul: a (K, N).T @ b (K, M)
+            m, k, cols = a[1], a[0], b[1]
+            term = "{in0}[k, i] * {in1}[k, j]"
+        if m * k * cols > MAX_MACS:
+            return None
+        bias = " + {in2}[j]" if kind == "Linear" and len(n.inputs) == 3 else ""
+        return ("block", None, [f"for i in range({m}):",
+                                f"    for j in range({cols}):",
+                                "        acc = _z",
+                                f"        for k in range({k}):",
+                                f"            acc += {term}",
+                                f"        {{out0}}[i, j] = acc{bias}"])
+    return lower
+
+
+def _reduction(mean):
+    def lower(n):
+        if not mean and n.params.get("dtype") is not None:
+            return None
+        shape = n.inputs[0].shape
+        axes = n.params.get("axes")
+        axes = tuple(range(len(shape))) if axes is None else tuple(a % max(len(shape), 1) for a in axes)
+        keep = n.params.get("keepdim", False)
+        idx = [f"i{d}" for d in range(len(shape))]
+        out_idx = [("0" if keep else None) if d in axes else idx[d] for d in range(len(shape))]
+        out_idx = [x for x in out_idx if x is not None]
+        target = "{out0}[" + ", ".join(out_idx) + "]" if out_idx else "{out0}[()]"
+        lines = ["{out0}.fill(_z)" if n.outputs[0].shape else "{out0}[()] = _z"]
+        for d, size in enumerate(shape):
+            lines.append("    " * d + f"for i{d} in range({size}):")
+        src = "{in0}[" + ", ".join(idx) + "]" if idx else "{in0}[()]"
+        lines.append("    " * len(shape) + f"{target} += {src}")
+        if mean:
+            count = int(np.prod([shape[a] for a in axes])) if shape else 1
+            out_shape = n.outputs[0].shape
+            for d, size in enumerate(out_shape):
+                lines.append("    " * d + f"for o{d} in range({size}):")
+            at = "{out0}[" + ", ".join(f"o{d}" for d in range(len(out_shape))) + "]" if out_shape else "{out0}[()]"
+            lines.append("    " * len(out_shape) + f"{at} = {at} / _T({count})")
+        return ("block", None, lines)
+    return lower
+
+
+LOWERINGS = {
+    "Add": _elementwise("{in0} + {in1}"), "Sub": _elementwise("{in0} - {in1}"),
+    "Mul": _elementwise("{in0} * {in1}"), "Div": _elementwise("{in0} / {in1}"),
+    "Neg": _elementwise("-{in0}"), "Exp": _elementwise("np.exp({in0})"), "Log": _elementwise("np.log({in0})"),
+    "Tanh": _elementwise("np.tanh({in0})"), "Sqrt": _elementwise("np.sqrt({in0})"),
+    "Relu": _relu, "Maximum": _maximum(">="), "Minimum": _maximum("<="), "Sigmoid": _sigmoid,
+    "ReluGrad": _relu_grad, "BinaryCrossEntropyWithLogits": _bce_with_logits,
+    "BCEWithLogitsInputGrad": _bce_input_grad,
+    "Linear": _matmul_like("Linear"), "Matmul": _matmul_like("Matmul"),
+    "TransposedMatmul": _matmul_like("TransposedMatmul"),
+    "Sum": _reduction(False), "Mean": _reduction(True),
+}
+
+
+def _broadcast_index(shape, out_shape):
+    """The index expression of an operand of ``shape`` inside loops i0.. over ``out_shape`` (NumPy's rules)."""
+    if not shape:
+        return "[()]"
+    n, m = len(out_shape), len(shape)
+    return "[" + ", ".join(f"i{n - m + d}" if shape[d] == out_shape[n - m + d] else "0" for d in range(m)) + "]"
+
+
+def _make_kernel_node(ops, read_after):
+    """One ``native`` node computing ``ops``: the numba function and the Values it reads and returns."""
+    produced, inputs, seen = set(), [], set()
+    for n in ops:
+        for v in n.inputs:
+            if id(v) not in produced and id(v) not in seen:
+                seen.add(id(v))
+                inputs.append(v)
+        produced.update(id(v) for v in n.all_outputs())
+    run_ids = {id(n) for n in ops}
+    outputs = [v for n in ops for v in n.all_outputs() if read_after(id(v), run_ids)]
+    dtype = ops[0].outputs[0].dtype
+    arg = {id(v): f"a{i}" for i, v in enumerate(inputs)}
+    local = {}
+    body = ["_z = _T(0)", "_o = _T(1)"]
+    for j, n in enumerate(ops):
+        for v in n.all_outputs():
+            local[id(v)] = v.name
+            shape = "()" if not v.shape else "(" + ", ".join(map(str, v.shape)) + ",)"
+            body.append(f"{v.name} = np.empty({shape}, _T)")
+        kind, loop_shape, stmts = LOWERINGS[n.op.__name__](n)
+        names = [local.get(id(v), arg.get(id(v))) for v in n.inputs]
+        outs = [v.name for v in n.all_outputs()]
+        body.append(f"# {n.op.__name__}")
+        if kind == "block":
+            fmt = {f"in{i}": name for i, name in enumerate(names)}
+            fmt.update({f"out{i}": name for i, name in enumerate(outs)})
+            body.extend(s.format(**fmt, tmp=f"t{j}_") for s in stmts)
+            continue
+        fmt = {f"in{i}": name + _broadcast_index(v.shape, loop_shape) for i, (name, v) in enumerate(zip(names, n.inputs))}
+        fmt.update({f"out{i}": name + _broadcast_index(loop_shape, loop_shape) for i, name in enumerate(outs)})
+        for d, size in enumerate(loop_shape):
+            body.append("    " * d + f"for i{d} in range({size}):")
+        indent = "    " * len(loop_shape)
+        body.extend(indent + s.format(**fmt, tmp=f"t{j}_") for s in stmts)
+    body.append("return (" + "".join(f"{local[id(v)]}, " for v in outputs) + ")")
+    name = f"native_{ops[0].outputs[0].name}"
+    args = ", ".join(arg[id(v)] for v in inputs)
+    source = f"def {name}({args}):\n" + "".join(f"    {line}\n" for line in body)
+    kernel = _compile(source, name, dtype, inputs)
+    if kernel is None:
+        return None
+    node = Node("native", kernel, inputs, {"_source": source, "ops": tuple(n.op.__name__ for n in ops)}, outputs)
+    node.text = name
+    return node
+
+
+def _compile(source, name, dtype, inputs):
+    """The numba function for ``source``, compiled now for the inputs' types (any memory layout), or None if
+    numba cannot compile it (the run then stays NumPy code)."""
+    import numba
+
+    env = {"np": np, "_T": dtype.type}
+    exec(compile(source, f"<ember.compile native:{name}>", "exec"), env)
+    sig = tuple(numba.types.Array(numba.from_dtype(v.dtype), len(v.shape), "A", readonly=True) for v in inputs)
+    try:
+        return numba.njit(sig, error_model="numpy")(env[name])
+    except Exception:  # noqa: BLE001 - a numba typing/lowering failure: keep the NumPy code for this run
+        return None

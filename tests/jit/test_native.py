@@ -1,0 +1,157 @@
+"""The native pass (ember.compile(..., mode="reduce-overhead")): runs of small-array ops as one numba kernel.
+Results are compared with eager mode within float32 rounding (the kernels' transcendentals are libm's and
+their sums run left to right), never bitwise; the default mode stays bitwise (tests in test_compile_*.py)."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ember
+import ember.nn as nn
+from ember.jit.passes import native
+
+RO = "reduce-overhead"
+
+
+def native_nodes(fn):
+    return [n for n in fn.graph.nodes if n.kind == "native"]
+
+
+def train(model, loss_fn, opt, x, y, steps, mode):
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = ember.compile(step, mode=mode) if mode != "eager" else step
+    losses = [fn(x, y).item() for _ in range(steps)]
+    return losses, [p.detach().numpy().copy() for p in model.parameters()], fn
+
+
+def twin_runs(make, loss_fn, opt_cls, x, y, steps=6, dtype=ember.float32, **opt_kw):
+    """The same model trained eagerly and compiled with mode='reduce-overhead', from the same weights."""
+    ember.manual_seed(0)
+    a = make().to(dtype)
+    b = make().to(dtype)
+    b.load_state_dict(a.state_dict())
+    ea = train(a, loss_fn, opt_cls(a.parameters(), **opt_kw), x, y, steps, "eager")
+    eb = train(b, loss_fn, opt_cls(b.parameters(), **opt_kw), x, y, steps, RO)
+    return ea, eb
+
+
+def close(a, b, dtype):
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == ember.float32 else dict(rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(a, b, **tol)
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_tiny_mlp_with_bce_and_adam_runs_as_one_kernel(dtype):
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.standard_normal((10, 2)), dtype=dtype)
+    y = ember.tensor((rng.random((10, 1)) > 0.5).astype(np.float64), dtype=dtype)
+    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1)),
+                                          nn.BCEWithLogitsLoss(), ember.optim.Adam, x, y, dtype=dtype, lr=0.01)
+    close(la, lb, dtype)
+    for p, q in zip(pa, pb):
+        close(p, q, dtype)
+    nodes = native_nodes(fn)
+    assert len(nodes) == 1  # forward, loss and backward: every op of the step but the optimizer's
+    assert nodes[0].params["ops"] == ("Linear", "Relu", "Linear", "BinaryCrossEntropyWithLogits", "Mean",
+                                      "BCEWithLogitsInputGrad", "Matmul", "TransposedMatmul", "Sum", "ReluGrad",
+                                      "TransposedMatmul", "Sum")
+    assert not [n for n in fn.graph.nodes if n.kind == "op"]
+    assert "@numba.njit\ndef native_" in fn.source and "def step(" in fn.source
+    assert la[-1] < la[0]
+
+
+@pytest.mark.parametrize("act, loss_fn, n_out, opt_cls", [
+    (nn.Tanh, nn.MSELoss(), 2, ember.optim.SGD),
+    (nn.Sigmoid, nn.MSELoss(), 3, ember.optim.Adam),
+    (nn.ReLU, nn.L1Loss(), 2, ember.optim.SGD),
+])
+def test_other_small_models_match_eager(act, loss_fn, n_out, opt_cls):
+    rng = np.random.default_rng(1)
+    x = ember.tensor(rng.standard_normal((16, 3)).astype(np.float32))
+    y = ember.tensor(rng.standard_normal((16, n_out)).astype(np.float32))
+    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), act(), nn.Linear(8, n_out)),
+                                          loss_fn, opt_cls, x, y, lr=0.05)
+    close(la, lb, ember.float32)
+    for p, q in zip(pa, pb):
+        close(p, q, ember.float32)
+    assert native_nodes(fn)
+
+
+def test_an_unsupported_op_splits_the_run_and_large_arrays_stay_numpy():
+    rng = np.random.default_rng(2)
+    x = ember.tensor(rng.standard_normal((16, 3)).astype(np.float32))
+    y = ember.tensor(rng.integers(0, 3, 16))
+    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 3)),
+                                          nn.CrossEntropyLoss(), ember.optim.SGD, x, y, lr=0.1)
+    close(la, lb, ember.float32)
+    ops = [n.name for n in fn.graph.nodes if n.kind == "op"]
+    assert "LogSoftmax" in ops  # no lowering: stays a NumPy op between two kernels
+    assert len(native_nodes(fn)) == 2
+
+    big = ember.tensor(rng.standard_normal((128, 64)).astype(np.float32))
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU())
+    f = ember.compile(lambda t: model(t).sum(), mode=RO)
+    with ember.no_grad():
+        eager = model(big).sum()
+        f(big)
+        got = f(big)
+    assert not native_nodes(f)  # 128 x 64 values: above MAX_ELEMENTS, NumPy's calls are the fast way
+    assert got.item() == eager.item()
+
+
+def test_without_numba_the_mode_gives_the_default_passes(monkeypatch):
+    monkeypatch.setattr(native, "available", lambda: False)
+    x = ember.tensor(np.linspace(-2, 2, 8, dtype=np.float32).reshape(4, 2))
+    lin = nn.Linear(2, 3)
+    f = ember.compile(lambda t: ember.relu(lin(t)).mean(), mode=RO)
+    with ember.no_grad():
+        f(x)
+        got = f(x)
+        want = ember.relu(lin(x)).mean()
+    assert not native_nodes(f)
+    assert got.item() == want.item()  # then bitwise eager's
+
+
+def test_unknown_mode_is_refused():
+    with pytest.raises(RuntimeError, match="Unrecognized mode=fastest"):
+        ember.compile(lambda t: t, mode="fastest")
+
+
+SPECIAL = [0.0, -0.0, 1.5, -2.25, 30.0, -30.0, float("inf"), float("-inf"), float("nan")]
+UNARY = {"neg": lambda a: -a, "exp": ember.exp, "log": ember.log, "tanh": ember.tanh, "sqrt": ember.sqrt,
+         "relu": ember.relu, "sigmoid": ember.sigmoid}
+BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+          "div": lambda a, b: a / b, "maximum": ember.maximum, "minimum": ember.minimum}
+shapes = st.sampled_from([((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((5,), (5,)), ((4, 3), ()),
+                          ((), (2, 2)), ((1, 3), (2, 1))])
+
+
+@settings(max_examples=25, deadline=None)
+@given(shapes=shapes, unary=st.sampled_from(sorted(UNARY)), binary=st.sampled_from(sorted(BINARY)),
+       seed=st.integers(0, 2**16))
+def test_elementwise_lowerings_broadcast_like_numpy(shapes, unary, binary, seed):
+    """A chain unary(binary(a, b)) * a over broadcast shapes, with special values, as eager computes it (NaN
+    where eager has NaN; exp/log/tanh within float32 rounding)."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for shape in shapes:
+        v = rng.choice(SPECIAL, size=shape) if rng.random() < 0.5 else rng.standard_normal(shape) * 3
+        arrays.append(ember.tensor(np.asarray(v, dtype=np.float32)))
+    u, b = UNARY[unary], BINARY[binary]
+
+    def f(p, q):
+        return u(b(p, q)) * p
+
+    want = f(*arrays).numpy()
+    g = ember.compile(f, mode=RO, fallback="error")
+    g(*arrays)
+    got = g(*arrays).numpy()
+    assert native_nodes(g), g.graph
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=3e-6, atol=0, equal_nan=True)
