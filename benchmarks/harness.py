@@ -34,7 +34,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-FRAMEWORKS = ("ember", "ember.compile", "torch", "torch.compile", "jax.jit")
+# ember.compile(ro): ember.compile(step, mode="reduce-overhead")
+FRAMEWORKS = ("ember", "ember.compile", "ember.compile(ro)", "torch", "torch.compile", "jax.jit")
+EMBER_COMPILE = {"ember": False, "ember.compile": True, "ember.compile(ro)": "reduce-overhead"}
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 GEMM = "numpy GEMM"  # the pseudo-framework timing a plain float32 GEMM next to W5
 GEMM_SIDE = {"full": 2048, "tiny": 64}
@@ -94,10 +96,10 @@ def _build(framework, workload_name, size, threads):
         runner = GemmRunner(GEMM_SIDE[size])
         return runner, runner.info["version"]
     w = WORKLOADS[workload_name]
-    if framework in ("ember", "ember.compile"):
+    if framework in EMBER_COMPILE:
         import ember
 
-        return build_torch_like(ember, w, size, compiled=framework == "ember.compile"), ember.__version__
+        return build_torch_like(ember, w, size, compiled=EMBER_COMPILE[framework]), ember.__version__
     if framework in ("torch", "torch.compile"):
         import torch
 
@@ -250,6 +252,8 @@ def available_frameworks():
     import importlib.util
 
     out = {"ember": None, "ember.compile": None}
+    out["ember.compile(ro)"] = None if importlib.util.find_spec("numba") else (
+        "numba is not installed: mode='reduce-overhead' would be ember.compile's default passes")
     has_torch = importlib.util.find_spec("torch") is not None
     out["torch"] = None if has_torch else "torch is not installed"
     out["torch.compile"] = None if has_torch else "torch is not installed"

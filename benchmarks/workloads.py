@@ -265,7 +265,7 @@ class Runner:
 
 def build_torch_like(lib, workload, size="full", compiled=False, seed=0):
     """A Runner for ``lib`` (ember or torch) with the workload's weights and batches; ``compiled`` wraps the
-    step in ``lib.compile``."""
+    step in ``lib.compile`` (a string: that compile mode)."""
     d = workload.dims(size)
     model = workload.model(lib, d)
     weights = workload.weights(d, seed)
@@ -292,7 +292,10 @@ def build_torch_like(lib, workload, size="full", compiled=False, seed=0):
             opt.step()
             return loss
 
-    fn = lib.compile(step) if compiled else step
+    if isinstance(compiled, str):
+        fn = lib.compile(step, mode=compiled)
+    else:
+        fn = lib.compile(step) if compiled else step
     runner = Runner(fn, batches, lambda out: out.detach().numpy().copy())
     runner.compiled_fn = fn if compiled else None
     return runner

@@ -101,13 +101,13 @@ def test_cli_runs_workers_in_their_own_processes(tmp_path, capsys):
     assert code == 0
     res = json.loads(out.read_text())
     fws = res["workloads"][0]["frameworks"]
-    assert list(fws) == ["ember", "ember.compile"]
+    assert list(fws) == ["ember", "ember.compile", "ember.compile(ro)"]
     for r in fws.values():
         assert len(r["times_ns"]) == 3 and r["maxrss_mb"] > 0
-    assert fws["ember.compile"]["n_traces"] == 1
+    assert fws["ember.compile"]["n_traces"] == 1 and fws["ember.compile(ro)"]["n_traces"] == 1
     assert len(res["imports"]["ember"]["wall_s"]) == 1
     captured = capsys.readouterr()
-    assert "| ember.compile |" in captured.out
+    assert "| ember.compile |" in captured.out and "| ember.compile(ro) |" in captured.out
     assert "kernel cache failed" not in captured.err  # the untimed worker that fills numba's cache ran
 
 

@@ -24,7 +24,10 @@ DEFAULT_AGAINST = "torch,torch.compile,jax"
 
 # (label, kind, workload, framework, limit): kind "ratio" is median / torch eager median (at most the limit),
 # "gemm" the framework's GFLOP/s over the NumPy GEMM's (at least), "rss" peak RSS over torch's (at most),
-# "import" import time over torch's (at most), "faster" ember.compile median below ember eager's.
+# "import" import time over torch's (at most), "faster" the compiled median below ember eager's. The compile
+# targets are checked for both compile modes: ember.compile (default mode: bitwise eager's results) and
+# ember.compile(ro) (mode="reduce-overhead": small arrays' ops as native kernels, within float32 rounding).
+COMPILED = ("ember.compile", "ember.compile(ro)")
 TARGETS = (
     ("W1 ember / torch", "ratio", "W1", "ember", 0.5),
     ("W2 ember / torch", "ratio", "W2", "ember", 0.9),
@@ -33,11 +36,9 @@ TARGETS = (
     ("W5 ember GFLOP/s / NumPy GEMM peak", "gemm", "W5", "ember", 0.8),
     ("import ember / import torch", "import", None, "ember", 0.15),
     ("W2 peak RSS ember / torch", "rss", "W2", "ember", 0.5),
-    ("W1 ember.compile / torch", "ratio", "W1", "ember.compile", 0.12),
-    ("W2 ember.compile / torch", "ratio", "W2", "ember.compile", 0.8),
-    ("W3 ember.compile / torch", "ratio", "W3", "ember.compile", 0.8),
-    ("W4 ember.compile / torch", "ratio", "W4", "ember.compile", 0.8),
-) + tuple((f"{w} ember.compile faster than ember", "faster", w, "ember.compile", 1.0) for w in WORKLOADS)
+) + tuple((f"{w} {fw} / torch", "ratio", w, fw, limit) for fw in COMPILED
+          for w, limit in (("W1", 0.12), ("W2", 0.8), ("W3", 0.8), ("W4", 0.8))
+          ) + tuple((f"{w} {fw} faster than ember", "faster", w, fw, 1.0) for fw in COMPILED for w in WORKLOADS)
 
 
 # ---- arguments ---------------------------------------------------------------------------------------------------
@@ -45,7 +46,8 @@ def add_arguments(parser):
     parser.add_argument("--workloads", default=",".join(WORKLOADS),
                         help=f"comma-separated workloads (default: all of {','.join(WORKLOADS)})")
     parser.add_argument("--against", default=DEFAULT_AGAINST,
-                        help="frameworks to compare with besides ember and ember.compile: torch (eager), "
+                        help="frameworks to compare with besides ember, ember.compile and ember.compile(ro) "
+                             "(mode='reduce-overhead'): torch (eager), "
                              f"torch.compile, jax (jax.jit); missing ones are skipped with a note (default: "
                              f"{DEFAULT_AGAINST}); 'none' for ember alone")
     parser.add_argument("--steps", type=int, default=None,
@@ -67,7 +69,7 @@ def add_arguments(parser):
 
 
 def parse_frameworks(against):
-    out = ["ember", "ember.compile"]
+    out = ["ember", *COMPILED]
     for tok in (t.strip() for t in against.split(",")):
         if not tok or tok == "none":
             continue
@@ -236,7 +238,7 @@ def evaluate_targets(results):
             mine, theirs = (_median(imp.get(m, {}).get("wall_s", [])) for m in ("ember", "torch"))
             value = mine / theirs if mine and theirs else None
         elif kind == "faster":
-            c, e = (fws.get(f, {}).get("stats", {}).get("median_ms") for f in ("ember.compile", "ember"))
+            c, e = (fws.get(f, {}).get("stats", {}).get("median_ms") for f in (fw, "ember"))
             value = c / e if c and e else None
         if value is None:
             if workload and workload not in by_name:
@@ -271,7 +273,8 @@ def versions(results):
     for wl in results["workloads"]:
         for fw, r in wl["frameworks"].items():
             if r.get("version"):
-                seen.setdefault({"numpy GEMM": "NumPy", "ember.compile": "ember", "torch.compile": "torch",
+                seen.setdefault({"numpy GEMM": "NumPy", "ember.compile": "ember", "ember.compile(ro)": "ember",
+                                 "torch.compile": "torch",
                                  "jax.jit": "jax"}.get(fw, fw), r["version"])
     return seen
 
@@ -336,7 +339,7 @@ def plot(results, path):
     except ImportError:
         return "--plot: matplotlib is not installed (pip install matplotlib); no plot written"
     wls = results["workloads"]
-    fws = [fw for fw in ("ember", "ember.compile", "torch", "torch.compile", "jax.jit")
+    fws = [fw for fw in ("ember", *COMPILED, "torch", "torch.compile", "jax.jit")
            if any("stats" in wl["frameworks"].get(fw, {}) for wl in wls)]
     use_ratio = all("ratio_to_torch" in wl["frameworks"].get("ember", {}) for wl in wls)
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(wls) + 2), 4.5))
