@@ -105,6 +105,21 @@ def test_an_unsupported_op_splits_the_run_and_large_arrays_stay_numpy():
     assert got.item() == eager.item()
 
 
+def test_at_most_max_kernels_runs_become_kernels_the_longest_first(monkeypatch):
+    monkeypatch.setattr(native, "MAX_KERNELS", 1)
+    rng = np.random.default_rng(3)
+    x = ember.tensor(rng.standard_normal((16, 3)).astype(np.float32))
+    y = ember.tensor(rng.integers(0, 3, 16))
+    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 3)),
+                                          nn.CrossEntropyLoss(), ember.optim.SGD, x, y, lr=0.1)
+    close(la, lb, ember.float32)
+    for p, q in zip(pa, pb):
+        close(p, q, ember.float32)
+    (kernel,) = native_nodes(fn)  # the backward's run (6 ops), not the forward's (3)
+    assert kernel.params["ops"] == ("Matmul", "TransposedMatmul", "Sum", "ReluGrad", "TransposedMatmul", "Sum")
+    assert [n.name for n in fn.graph.nodes if n.kind == "op"][:3] == ["Linear", "Relu", "Linear"]
+
+
 def test_without_numba_the_mode_gives_the_default_passes(monkeypatch):
     monkeypatch.setattr(native, "available", lambda: False)
     x = ember.tensor(np.linspace(-2, 2, 8, dtype=np.float32).reshape(4, 2))

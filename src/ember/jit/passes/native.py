@@ -21,6 +21,9 @@ from ..ir import Node, param_values
 
 MAX_ELEMENTS = 4096
 MAX_MACS = 1 << 16
+# numba compiles each kernel when the step is traced (~0.3-1.5 s each): a graph gets at most this many, the
+# longest runs first
+MAX_KERNELS = 8
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -36,29 +39,43 @@ def run(graph):
     if not available():
         return graph
     backward_targets = {id(n.target) for n in graph.nodes if n.kind == "backward"}
-    nodes, run_nodes, deferred, out = graph.nodes, [], [], []
+    runs, current = [], []  # runs: (ops, .grad assignments moved after them, index of the first op)
+    for i, n in enumerate(graph.nodes):
+        if _lowerable(n, backward_targets, current):
+            current.append(n)
+        elif n.kind == "set_grad" and current:
+            continue  # moved after its run's kernel (below)
+        else:
+            if len(current) >= 2:
+                runs.append(current)
+            current = []
+    if len(current) >= 2:
+        runs.append(current)
     read_outside = _reads_after(graph)
-
-    def flush():
-        ops = [n for n in run_nodes]
-        node = _make_kernel_node(ops, read_outside) if len(ops) >= 2 else None
+    replaced = {}  # id(first op of a run) -> kernel node; other ops of the run -> None
+    for ops in sorted(runs, key=len, reverse=True)[:MAX_KERNELS]:
+        node = _make_kernel_node(ops, read_outside)
         if node is not None:
-            out.append(node)
-        else:
-            out.extend(ops)
-        out.extend(deferred)
-        run_nodes.clear()
-        deferred.clear()
-
-    for n in nodes:
-        if _lowerable(n, backward_targets, run_nodes):
-            run_nodes.append(n)
-        elif n.kind == "set_grad" and run_nodes:
-            deferred.append(n)
-        else:
-            flush()
-            out.append(n)
-    flush()
+            replaced[id(ops[0])] = node
+            replaced.update((id(n), None) for n in ops[1:])
+    out, pending = [], []  # pending: .grad assignments waiting for the end of their run
+    in_run = False
+    for n in graph.nodes:
+        if id(n) in replaced:
+            if replaced[id(n)] is not None:
+                out.extend(pending)
+                pending = []
+                out.append(replaced[id(n)])
+            in_run = True
+            continue
+        if in_run and n.kind == "set_grad":
+            pending.append(n)
+            continue
+        out.extend(pending)
+        pending = []
+        in_run = False
+        out.append(n)
+    out.extend(pending)
     graph.nodes = out
     return graph
 
