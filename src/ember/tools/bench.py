@@ -1,5 +1,6 @@
-"""Benchmark training steps of ember (eager and compiled) against torch, torch.compile and jax.jit, and mark
-the project's speed targets PASS or MISS (the ``ember bench`` command).
+"""Benchmark training steps of ember (eager, compiled, and compiled with ``mode="reduce-overhead"``, shown as
+``ember.compile(ro)``) against torch, torch.compile and jax.jit, and mark the project's speed targets PASS or
+MISS (the ``ember bench`` command).
 
     ember bench [--workloads W1,W3] [--against torch,jax] [--steps N] [--threads 2] [--json out.json]
                 [--plot out.png]
