@@ -10,7 +10,7 @@ How a workload is measured:
    ``os.sched_setaffinity``, which also bounds XLA's thread pool). It imports only its own framework, builds
    the model from the shared NumPy weights, runs and times the first step (which includes tracing or
    compiling), then ``warmup`` more steps, untimed. Before ember's workers start, one throwaway ember worker
-   runs a first step so that numba's disk cache of ember's fused kernels is filled (``_fill_kernel_cache``).
+   runs a first step so that numba's disk caches of ember's kernels are filled (``_fill_kernel_cache``).
 2. The parent then runs ``rounds`` rounds; in each, every worker in turn (the order rotates from round to
    round) runs ``steps / rounds`` steps, each timed on its own with ``perf_counter_ns``. Only one worker runs
    at a time; the others wait on their pipe. Machine noise thus lands on all frameworks alike. Before each
@@ -295,7 +295,8 @@ def _measure(name, frameworks, steps, size, threads, warmup, rounds, in_process,
         names.append(GEMM)
     make = Worker if in_process else ProcessWorker
     if not in_process and any(fw.startswith("ember") for fw in names):
-        _fill_kernel_cache(name, size, threads, log)
+        _fill_kernel_cache("ember.compile(ro)" if "ember.compile(ro)" in names else "ember", name, size, threads,
+                           log)
     workers, results = {}, {}
     for fw in names:
         worker = make(fw, name, size, threads, warmup)
@@ -325,12 +326,13 @@ def _measure(name, frameworks, steps, size, threads, warmup, rounds, in_process,
         WORKLOADS[name].dims(size)), "frameworks": results}
 
 
-def _fill_kernel_cache(name, size, threads, log):
+def _fill_kernel_cache(framework, name, size, threads, log):
     """Run ember's first step once, untimed, in a throwaway worker, so that every measured ember worker finds
-    numba's on-disk cache of the fused kernels filled (ember._fused), as a user's second and later runs do;
-    the first run after an install (or an edit of _fused.py) compiles them: seconds, and ~50 MB more peak
-    memory. torch's kernels likewise come compiled ahead of time."""
-    worker = ProcessWorker("ember", name, size, threads, warmup=0)
+    numba's on-disk caches filled, as a user's second and later runs do: the fused kernels (ember._fused) and,
+    with ``framework`` ember.compile(ro), the native kernels compile mode generates for this workload (its first
+    call also runs the step eagerly). The first run after an install (or an edit of _fused.py) compiles them:
+    seconds, and ~50 MB more peak memory. torch's kernels likewise come compiled ahead of time."""
+    worker = ProcessWorker(framework, name, size, threads, warmup=0)
     try:
         worker.start()
         worker.finish()

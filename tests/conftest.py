@@ -1,7 +1,12 @@
 import os
 
+import tempfile  # noqa: E402
+
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # for subprocesses the tests start
+# compile mode's native kernels (mode="reduce-overhead") cache on disk: a fresh directory per test process, so the
+# tests compile them (and never write to the user's ~/.cache)
+os.environ["EMBER_CACHE_DIR"] = tempfile.mkdtemp(prefix="ember-test-cache-")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

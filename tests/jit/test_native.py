@@ -1,6 +1,10 @@
 """The native pass (ember.compile(..., mode="reduce-overhead")): runs of small-array ops as one numba kernel.
 Results are compared with eager mode within float32 rounding (the kernels' transcendentals are libm's and
 their sums run left to right), never bitwise; the default mode stays bitwise (tests in test_compile_*.py)."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -170,3 +174,47 @@ def test_elementwise_lowerings_broadcast_like_numpy(shapes, unary, binary, seed)
     assert native_nodes(g), g.graph
     assert got.shape == want.shape and got.dtype == want.dtype
     np.testing.assert_allclose(got, want, rtol=3e-6, atol=0, equal_nan=True)
+
+
+CACHE_SCRIPT = """
+import ember, ember.nn as nn
+ember.manual_seed(0)
+m = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+opt = ember.optim.Adam(m.parameters(), lr=0.01)
+lf = nn.BCEWithLogitsLoss()
+def step(x, y):
+    opt.zero_grad(); l = lf(m(x), y); l.backward(); opt.step(); return l
+f = ember.compile(step, mode="reduce-overhead")
+x = ember.randn(10, 2); y = (ember.rand(10, 1) > 0.5).float()
+f(x, y); loss = f(x, y).item()
+(k,) = [n.op for n in f.graph.nodes if n.kind == "native"]
+print(sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values()), repr(loss))
+"""
+
+
+def run_cache_script(cache_dir):
+    env = dict(os.environ, EMBER_CACHE_DIR=str(cache_dir))
+    out = subprocess.run([sys.executable, "-c", CACHE_SCRIPT], capture_output=True, text=True, env=env, check=True)
+    hits, misses, loss = out.stdout.split()
+    return int(hits), int(misses), loss
+
+
+def test_kernels_are_cached_on_disk_for_the_next_process(tmp_path):
+    cold = run_cache_script(tmp_path)
+    warm = run_cache_script(tmp_path)
+    assert cold[:2] == (0, 1) and warm[:2] == (1, 0)  # compiled, then loaded from the cache
+    assert cold[2] == warm[2]
+    (src,) = (tmp_path / "native").glob("native_*.py")
+    assert oct((tmp_path / "native").stat().st_mode & 0o777) == "0o700"
+    assert src.read_text().startswith("def native_")
+    original = src.read_text()
+    src.write_text(original.replace("_z = _T(0)", "_z = _T(1)"))  # a copy that differs is replaced, not used
+    assert run_cache_script(tmp_path)[2] == cold[2]
+    assert src.read_text() == original
+
+
+def test_an_empty_cache_dir_setting_turns_the_cache_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBER_CACHE_DIR", "")
+    assert native.cache_dir() is None
+    assert run_cache_script("")[0] == 0
+    assert run_cache_script("")[0] == 0  # compiled in memory each time: nothing was kept

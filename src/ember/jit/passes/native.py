@@ -15,6 +15,11 @@ that computes one element of each output (``None``: this node's parameters are n
 assignments inside a run move after its kernel (no op reads ``.grad``); anything else (an in-place kernel,
 an optimizer call, an unsupported op) ends the run.
 """
+import os
+import sys
+import tempfile
+import types
+
 import numpy as np
 
 from ..ir import Node, param_values
@@ -285,14 +290,73 @@ def _make_kernel_node(ops, read_after):
 
 
 def _compile(source, name, dtype, inputs):
-    """The numba function for ``source``, compiled now for the inputs' types (any memory layout), or None if
-    numba cannot compile it (the run then stays NumPy code)."""
+    """The numba function for ``source``, compiled now for the inputs' types (any memory layout, read-only), or
+    None if numba cannot compile it (the run then stays NumPy code). With a cache directory, numba keeps the
+    machine code on disk next to a copy of the source (``_source_file``), so a later process loads it."""
     import numba
 
-    env = {"np": np, "_T": dtype.type}
-    exec(compile(source, f"<ember.compile native:{name}>", "exec"), env)
+    from ... import _fused
+
+    path = _source_file(source, dtype)
+    # the function's globals are a module registered in sys.modules: numba's cache, when it loads a kernel,
+    # finds the kernel's globals again by importing the module's name
+    module = types.ModuleType(f"ember_native_{os.path.basename(path)[7:-3]}" if path else f"ember_native_{name}")
+    env = module.__dict__
+    env.update(np=np, _T=dtype.type)
+    exec(compile(source, path or f"<ember.compile native:{name}>", "exec"), env)
+    sys.modules.setdefault(module.__name__, module)
     sig = tuple(numba.types.Array(numba.from_dtype(v.dtype), len(v.shape), "A", readonly=True) for v in inputs)
     try:
-        return numba.njit(sig, error_model="numpy")(env[name])
+        kernel = numba.njit(cache=path is not None, error_model="numpy")(env[name])
+        lean_cache = _fused._lean_cache_class() if path is not None else None
+        if lean_cache is not None:
+            kernel._cache = lean_cache(env[name])
+        kernel.compile(sig)
+        kernel.disable_compile()  # (calls convert their arrays to the compiled signature)
     except Exception:  # noqa: BLE001 - a numba typing/lowering failure: keep the NumPy code for this run
         return None
+    return kernel
+
+
+def cache_dir():
+    """Where native kernels are cached: ``$EMBER_CACHE_DIR/native``, else ``$XDG_CACHE_HOME/ember/native`` (by
+    default ``~/.cache/ember/native``); None when ``EMBER_CACHE_DIR`` is empty (no cache)."""
+    root = os.environ.get("EMBER_CACHE_DIR")
+    if root is None:
+        root = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ember")
+    return os.path.join(root, "native") if root else None
+
+
+def _source_file(source, dtype):
+    """The path of a file holding exactly ``source`` in the cache directory (written atomically if missing), or
+    None without a usable cache directory. The directory is created private (0700); one not owned by this
+    user is not used. The file is never imported: the kernel is compiled from the source in memory under this
+    file name, which is what numba's cache indexes by."""
+    import hashlib
+
+    import numba
+
+    d = cache_dir()
+    if not d:
+        return None
+    key = hashlib.sha256(f"{numba.__version__}|{dtype.str}|{source}".encode()).hexdigest()[:24]
+    path = os.path.join(d, f"native_{key}.py")
+    try:
+        os.makedirs(d, mode=0o700, exist_ok=True)
+        if hasattr(os, "getuid") and os.stat(d).st_uid != os.getuid():
+            return None
+        try:
+            with open(path, encoding="utf-8") as f:
+                if f.read() == source:
+                    return path
+        except FileNotFoundError:
+            pass
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".native_", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(source)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        return None
+    return path
