@@ -87,18 +87,75 @@ def test_other_small_models_match_eager(act, loss_fn, n_out, opt_cls):
     assert native_nodes(fn)
 
 
-def test_an_unsupported_op_splits_the_run_and_large_arrays_stay_numpy():
-    rng = np.random.default_rng(2)
-    x = ember.tensor(rng.standard_normal((16, 3)).astype(np.float32))
-    y = ember.tensor(rng.integers(0, 3, 16))
+def classifier_data(seed, n=16, classes=3):
+    rng = np.random.default_rng(seed)
+    return (ember.tensor(rng.standard_normal((n, 3)).astype(np.float32)),
+            ember.tensor(rng.integers(0, classes, n)))
+
+
+def test_a_small_classifier_with_cross_entropy_is_one_kernel():
+    x, y = classifier_data(2)
     (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 3)),
                                           nn.CrossEntropyLoss(), ember.optim.SGD, x, y, lr=0.1)
     close(la, lb, ember.float32)
-    ops = [n.name for n in fn.graph.nodes if n.kind == "op"]
-    assert "LogSoftmax" in ops  # no lowering: stays a NumPy op between two kernels
-    assert len(native_nodes(fn)) == 2
+    for p, q in zip(pa, pb):
+        close(p, q, ember.float32)
+    (kernel,) = native_nodes(fn)
+    assert {"LogSoftmax", "NllLoss", "NllLossGradWeights", "LogSoftmaxGrad"} <= set(kernel.params["ops"])
+    assert not [n for n in fn.graph.nodes if n.kind == "op"]
 
-    big = ember.tensor(rng.standard_normal((128, 64)).astype(np.float32))
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_ignore_index_and_reductions_match_eager(reduction):
+    x, y = classifier_data(4, n=12, classes=4)
+    y._data[[1, 5, 6]] = -1  # ignored rows
+    lin = nn.Linear(3, 4)
+    lf = nn.CrossEntropyLoss(ignore_index=-1, reduction=reduction)
+
+    def f(x, y):
+        out = lin(x)
+        loss = lf(out, y)
+        (loss if reduction != "none" else loss.sum()).backward()
+        grad = lin.weight.grad.clone()
+        lin.weight.grad = None
+        return loss, grad
+
+    want = f(x, y)
+    g = ember.compile(f, mode=RO)
+    g(x, y)
+    got = g(x, y)
+    assert native_nodes(g)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=2e-6, atol=1e-7)
+
+
+def test_an_out_of_range_class_target_raises_instead_of_reading_outside_the_array():
+    x, y = classifier_data(5)
+    lin = nn.Linear(3, 3)
+    g = ember.compile(lambda x, y: nn.functional.cross_entropy(lin(x), y), mode=RO)
+    with ember.no_grad():
+        g(x, y)
+        g(x, y)
+        assert native_nodes(g)
+        for bad in (3, -2):
+            y2 = ember.tensor(y._data.copy())
+            y2._data[4] = bad  # the compiled step has no Python-level check: the kernel's own check raises
+            with pytest.raises(IndexError, match="out of bounds"):
+                g(x, y2)
+
+
+def test_an_unsupported_op_splits_the_run_and_large_arrays_stay_numpy():
+    x, y = classifier_data(2)
+    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), nn.LeakyReLU(), nn.Linear(8, 3)),
+                                          nn.CrossEntropyLoss(), ember.optim.SGD, x, y, lr=0.1)
+    close(la, lb, ember.float32)
+    for p, q in zip(pa, pb):
+        close(p, q, ember.float32)
+    ops = [n.name for n in fn.graph.nodes if n.kind == "op"]
+    assert "LeakyRelu" in ops  # no lowering: stays NumPy code (so does the lone Linear before it)
+    assert [n.params["ops"][-2:] for n in native_nodes(fn)] == [("TransposedMatmul", "Sum")] * 2
+
+    big = ember.tensor(np.random.default_rng(3).standard_normal((128, 64)).astype(np.float32))
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU())
     f = ember.compile(lambda t: model(t).sum(), mode=RO)
     with ember.no_grad():
@@ -111,17 +168,15 @@ def test_an_unsupported_op_splits_the_run_and_large_arrays_stay_numpy():
 
 def test_at_most_max_kernels_runs_become_kernels_the_longest_first(monkeypatch):
     monkeypatch.setattr(native, "MAX_KERNELS", 1)
-    rng = np.random.default_rng(3)
-    x = ember.tensor(rng.standard_normal((16, 3)).astype(np.float32))
-    y = ember.tensor(rng.integers(0, 3, 16))
-    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 3)),
+    x, y = classifier_data(3)
+    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), nn.LeakyReLU(), nn.Linear(8, 3)),
                                           nn.CrossEntropyLoss(), ember.optim.SGD, x, y, lr=0.1)
     close(la, lb, ember.float32)
     for p, q in zip(pa, pb):
         close(p, q, ember.float32)
-    (kernel,) = native_nodes(fn)  # the backward's run (6 ops), not the forward's (3)
-    assert kernel.params["ops"] == ("Matmul", "TransposedMatmul", "Sum", "ReluGrad", "TransposedMatmul", "Sum")
-    assert [n.name for n in fn.graph.nodes if n.kind == "op"][:3] == ["Linear", "Relu", "Linear"]
+    (kernel,) = native_nodes(fn)  # the run from the second Linear to the first backward sums (8 ops), not the
+    assert kernel.params["ops"][0] == "Linear" and len(kernel.params["ops"]) == 8  # 2-op run at the end
+    assert [n.name for n in fn.graph.nodes if n.kind == "op"][-2:] == ["TransposedMatmul", "Sum"]
 
 
 def test_without_numba_the_mode_gives_the_default_passes(monkeypatch):
@@ -218,3 +273,17 @@ def test_an_empty_cache_dir_setting_turns_the_cache_off(tmp_path, monkeypatch):
     assert native.cache_dir() is None
     assert run_cache_script("")[0] == 0
     assert run_cache_script("")[0] == 0  # compiled in memory each time: nothing was kept
+
+
+def test_numba_is_not_imported_when_nothing_is_small_enough():
+    script = """
+import sys, ember
+w = ember.randn(256, 256)
+f = ember.compile(lambda x: (x @ w).sum(), mode="reduce-overhead")
+x = ember.randn(128, 256)
+f(x); f(x)
+assert not [n for n in f.graph.nodes if n.kind == "native"]
+print("numba" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -22,7 +22,7 @@ import types
 
 import numpy as np
 
-from ..ir import Node, param_values
+from ..ir import Node, Value, param_values
 
 MAX_ELEMENTS = 4096
 MAX_MACS = 1 << 16
@@ -30,6 +30,7 @@ MAX_MACS = 1 << 16
 # longest runs first
 MAX_KERNELS = 8
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.intp))
 
 
 def available():
@@ -41,8 +42,6 @@ def available():
 
 
 def run(graph):
-    if not available():
-        return graph
     backward_targets = {id(n.target) for n in graph.nodes if n.kind == "backward"}
     runs, current = [], []  # runs: (ops, .grad assignments moved after them, index of the first op)
     for i, n in enumerate(graph.nodes):
@@ -56,6 +55,8 @@ def run(graph):
             current = []
     if len(current) >= 2:
         runs.append(current)
+    if not runs or not available():  # (numba is imported only when there is something to compile)
+        return graph
     read_outside = _reads_after(graph)
     replaced = {}  # id(first op of a run) -> kernel node; other ops of the run -> None
     for ops in sorted(runs, key=len, reverse=True)[:MAX_KERNELS]:
@@ -97,18 +98,31 @@ def _reads_after(graph):
     return read_outside
 
 
+def operands(n):
+    """The Values a lowered node reads: its inputs, then the params listed in ``PARAM_INPUTS`` (a class target)."""
+    return list(n.inputs) + [n.params[k] for k in PARAM_INPUTS.get(n.op.__name__, ())]
+
+
 def _lowerable(n, backward_targets, current):
     if n.kind != "op" or id(n) in backward_targets or "_has_backward_call" in n.params:
         return False
     low = LOWERINGS.get(n.op.__name__)
     if low is None:
         return False
-    values = list(n.inputs) + n.all_outputs()
-    if not values or any(v.dtype not in _DTYPES or int(np.prod(v.shape)) > MAX_ELEMENTS for v in values):
+    index_params = PARAM_INPUTS.get(n.op.__name__, ())
+    if any(not isinstance(n.params.get(k), Value) or n.params[k].dtype not in _INDEX_DTYPES
+           for k in index_params):
         return False
-    if len({v.dtype for v in values}) != 1 or (current and current[0].outputs[0].dtype != values[0].dtype):
+    floats = list(n.inputs) + n.all_outputs()
+    values = floats + [n.params[k] for k in index_params]
+    if not floats or any(int(np.prod(v.shape)) > MAX_ELEMENTS for v in values):
         return False
-    if param_values(n.params):
+    if any(v.dtype not in _DTYPES for v in floats) or len({v.dtype for v in floats}) != 1:
+        return False
+    if current and current[0].outputs[0].dtype != floats[0].dtype:
+        return False
+    if any(k not in index_params for k, v in n.params.items() if isinstance(v, Value)) or \
+            len(param_values(n.params)) != len(index_params):
         return False
     return low(n) is not None
 
@@ -220,6 +234,79 @@ def _reduction(mean):
     return lower
 
 
+def _log_softmax(n):  # as ops.activation.LogSoftmax over the last dim of a 2-D input: x - max - log(sum(exp))
+    shape = n.inputs[0].shape
+    if len(shape) != 2 or n.params.get("dim") not in (1, -1) or shape[1] == 0:
+        return None
+    rows, cols = shape
+    return ("block", None, [f"for i in range({rows}):",
+                            "    m = {in0}[i, 0]",
+                            f"    for j in range(1, {cols}):",
+                            "        v = {in0}[i, j]",
+                            "        if v > m or v != v:",  # NumPy's max: NaN wins
+                            "            m = v",
+                            "    acc = _z",
+                            f"    for j in range({cols}):",
+                            "        acc += np.exp({in0}[i, j] - m)",
+                            "    acc = np.log(acc)",
+                            f"    for j in range({cols}):",
+                            "        {out0}[i, j] = ({in0}[i, j] - m) - acc"])
+
+
+def _log_softmax_grad(n):  # g - exp(y) * sum(g) over the last dim
+    shape = n.inputs[0].shape
+    if len(shape) != 2 or n.params.get("dim") not in (1, -1):
+        return None
+    rows, cols = shape
+    return ("block", None, [f"for i in range({rows}):",
+                            "    acc = _z",
+                            f"    for j in range({cols}):",
+                            "        acc += {in0}[i, j]",
+                            f"    for j in range({cols}):",
+                            "        {out0}[i, j] = {in0}[i, j] - np.exp({in1}[i, j]) * acc"])
+
+
+def _target_check(cols, ignore):
+    """Statements reading the class target of row i into ``t`` (0 for an ignored row) and ``w`` (1 or 0), and
+    refusing an index outside [0, cols) as eager mode's check (ops.loss._check_bounds) does."""
+    return ["    t = {in%d}[i]", f"    w = _o",
+            f"    if t == {ignore}:", "        t = 0", "        w = _z",
+            f"    elif t < 0 or t >= {cols}:",
+            "        raise IndexError('nll_loss: a target is out of bounds')"]
+
+
+def _nll_loss(n):  # -logp[i, t[i]] * w[i], summed left to right; 'mean' divides by the number of counted rows
+    shape = n.inputs[0].shape
+    red = n.params.get("reduction")
+    if len(shape) != 2 or n.params.get("weight") is not None or red not in ("mean", "sum", "none"):
+        return None
+    rows, cols = shape
+    lines = ["tot = _z", "cnt = _z", f"for i in range({rows}):"]
+    lines += [x.replace("%d", "1") for x in _target_check(cols, int(n.params["ignore_index"]))]
+    if red == "none":
+        lines.append("    {out0}[i] = -({in0}[i, t] * w)")
+    else:
+        lines += ["    tot += -({in0}[i, t] * w)", "    cnt += w"]
+        lines.append("{out0}[()] = tot / cnt" if red == "mean" else "{out0}[()] = tot")
+    return ("block", None, lines)
+
+
+def _nll_loss_grad_weights(n):  # -w[i] (/ the count for 'mean') at [i, t[i]], zeros elsewhere
+    shape = n.params.get("shape")
+    red = n.params.get("reduction")
+    if shape is None or len(shape) != 2 or n.params.get("weight") is not None or red not in ("mean", "sum", "none"):
+        return None
+    rows, cols = shape
+    lines = ["{out0}.fill(_z)"]
+    if red == "mean":
+        lines += ["cnt = _z", f"for i in range({rows}):",
+                  f"    if {{in0}}[i] != {int(n.params['ignore_index'])}:", "        cnt += _o"]
+    lines.append(f"for i in range({rows}):")
+    lines += [x.replace("%d", "0") for x in _target_check(cols, int(n.params["ignore_index"]))]
+    lines.append("    {out0}[i, t] = -(w / cnt)" if red == "mean" else "    {out0}[i, t] = -w")
+    return ("block", None, lines)
+
+
 LOWERINGS = {
     "Add": _elementwise("{in0} + {in1}"), "Sub": _elementwise("{in0} - {in1}"),
     "Mul": _elementwise("{in0} * {in1}"), "Div": _elementwise("{in0} / {in1}"),
@@ -231,7 +318,10 @@ LOWERINGS = {
     "Linear": _matmul_like("Linear"), "Matmul": _matmul_like("Matmul"),
     "TransposedMatmul": _matmul_like("TransposedMatmul"),
     "Sum": _reduction(False), "Mean": _reduction(True),
+    "LogSoftmax": _log_softmax, "LogSoftmaxGrad": _log_softmax_grad, "NllLoss": _nll_loss,
+    "NllLossGradWeights": _nll_loss_grad_weights,
 }
+PARAM_INPUTS = {"NllLoss": ("target",), "NllLossGradWeights": ("target",)}  # class targets: Values in params
 
 
 def _broadcast_index(shape, out_shape):
@@ -246,7 +336,7 @@ def _make_kernel_node(ops, read_after):
     """One ``native`` node computing ``ops``: the numba function and the Values it reads and returns."""
     produced, inputs, seen = set(), [], set()
     for n in ops:
-        for v in n.inputs:
+        for v in operands(n):
             if id(v) not in produced and id(v) not in seen:
                 seen.add(id(v))
                 inputs.append(v)
@@ -263,7 +353,7 @@ def _make_kernel_node(ops, read_after):
             shape = "()" if not v.shape else "(" + ", ".join(map(str, v.shape)) + ",)"
             body.append(f"{v.name} = np.empty({shape}, _T)")
         kind, loop_shape, stmts = LOWERINGS[n.op.__name__](n)
-        names = [local.get(id(v), arg.get(id(v))) for v in n.inputs]
+        names = [local.get(id(v), arg.get(id(v))) for v in operands(n)]
         outs = [v.name for v in n.all_outputs()]
         body.append(f"# {n.op.__name__}")
         if kind == "block":
