@@ -260,3 +260,18 @@ def test_optimizer_closure_is_a_graph_break():
     cf = ember.compile(step)
     with pytest.warns(RuntimeWarning, match="closure"):
         cf(x, y)
+
+
+@pytest.mark.parametrize("bad", [3, -2])
+def test_a_compiled_step_checks_class_targets_as_eager_mode_does(bad):
+    """The range check of nll_loss's targets runs in the op, so a compiled step (which replays ops, not the
+    Python around them) refuses a bad target too, instead of NumPy wrapping a negative index around."""
+    lin = ember.nn.Linear(3, 3)
+    x = ember.randn(6, 3)
+    g = ember.compile(lambda x, y: ember.nn.functional.cross_entropy(lin(x), y))
+    good = ember.tensor(np.array([0, 1, 2, 0, 1, 2]))
+    g(x, good)
+    g(x, good)
+    assert g.n_traces == 1
+    with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
+        g(x, ember.tensor(np.array([0, 1, bad, 0, 1, 2])))

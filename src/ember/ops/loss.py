@@ -126,6 +126,7 @@ class NllLoss(Op):
     def forward(ctx, logp, target, weight, ignore_index, reduction):
         cdim = 0 if logp.ndim == 1 else 1
         valid = target != ignore_index
+        _check_bounds(target, valid, logp.shape[cdim])  # (here, not in nll_loss: a compiled step runs it too)
         t = np.where(valid, target, 0)
         picked = np.take_along_axis(logp, np.expand_dims(t, cdim), axis=cdim).squeeze(cdim)
         w = valid.astype(logp.dtype) if weight is None else np.where(valid, weight[t], logp.dtype.type(0))
@@ -195,9 +196,9 @@ def _check_class_target(input, target, op):  # noqa: A002
         raise RuntimeError(f"{op}: Expected target size {list(expected)}, got {list(ts)}")
 
 
-def _check_bounds(target, n_classes, ignore_index):
-    t = target._data
-    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+def _check_bounds(t, valid, n_classes):
+    """Class targets ``t`` (an array; ``valid``: not ignore_index) must lie in [0, n_classes)."""
+    bad = valid & ((t < 0) | (t >= n_classes))
     if bad.any():
         raise IndexError(f"Target {int(t[bad].ravel()[0])} is out of bounds.")
 
@@ -215,7 +216,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_class_target(input, target, "nll_loss")
     c = input._data.shape[0 if input._data.ndim == 1 else 1]
     _check_weight(weight, c, "nll_loss")
-    _check_bounds(target, c, ignore_index)
     t = target._data.astype(np.intp, copy=False)  # the same array for int64: compile mode sees the input
     if input._data.ndim == 1:
         t = t.reshape(())

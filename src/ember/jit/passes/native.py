@@ -268,7 +268,7 @@ def _log_softmax_grad(n):  # g - exp(y) * sum(g) over the last dim
 
 def _target_check(cols, ignore):
     """Statements reading the class target of row i into ``t`` (0 for an ignored row) and ``w`` (1 or 0), and
-    refusing an index outside [0, cols) as eager mode's check (ops.loss._check_bounds) does."""
+    refusing an index outside [0, cols) as NllLoss.forward does (ops.loss._check_bounds)."""
     return ["    t = {in%d}[i]", f"    w = _o",
             f"    if t == {ignore}:", "        t = 0", "        w = _z",
             f"    elif t < 0 or t >= {cols}:",
