@@ -275,3 +275,30 @@ def test_a_compiled_step_checks_class_targets_as_eager_mode_does(bad):
     assert g.n_traces == 1
     with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
         g(x, ember.tensor(np.array([0, 1, bad, 0, 1, 2])))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_compiled_embedding_and_nll_loss_read_new_index_inputs_of_any_integer_dtype(dtype):
+    """Index arrays converted in Python before an op (an astype to int64) would be new arrays that the trace
+    records as constants, replayed at every later call; the wrappers convert with traced casts instead."""
+    emb = ember.nn.Embedding(10, 3)
+    logp = ember.randn(4, 5).log_softmax(1)
+    vec = ember.randn(5).log_softmax(0)
+
+    def f(ids, target, one):
+        if dtype == np.int32:  # (nll_loss takes int64 or uint8 targets, as torch)
+            target, one = target.long(), one.long()
+        return (emb(ids).sum(0), ember.nn.functional.nll_loss(logp, target),
+                ember.nn.functional.nll_loss(vec, one))
+
+    g = ember.compile(f)
+    first = [ember.tensor(np.array(v, dtype=dtype)) for v in ([1, 2], [0, 1, 2, 3], [4])]
+    later = [ember.tensor(np.array(v, dtype=dtype)) for v in ([5, 9], [4, 3, 2, 1], [1])]
+    with ember.no_grad():
+        g(*first)
+        g(*first)
+        got = g(*later)
+        want = f(*later)
+    assert g.n_traces == 1
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

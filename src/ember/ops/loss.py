@@ -216,9 +216,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_class_target(input, target, "nll_loss")
     c = input._data.shape[0 if input._data.ndim == 1 else 1]
     _check_weight(weight, c, "nll_loss")
-    t = target._data.astype(np.intp, copy=False)  # the same array for int64: compile mode sees the input
+    # the class indices as an int64 array that compile mode sees as a value of the step: a traced cast and
+    # reshape (NumPy's astype/reshape here would make new arrays, recorded as constants of the trace)
+    if target._data.dtype != np.intp:
+        target = target.long()
     if input._data.ndim == 1:
-        t = t.reshape(())
+        target = reshape(target, ())
+    t = target._data
     w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
     return NllLoss.apply(input, target=t, weight=w, ignore_index=ignore_index, reduction=reduction)
 

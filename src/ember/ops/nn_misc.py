@@ -240,7 +240,12 @@ class Embedding(Op):
     """Rows of ``weight`` at integer ``idx`` (any shape); the gradient scatter-adds into the rows."""
 
     def forward(ctx, w, idx, padding_idx, scale):
-        ctx.idx, ctx.padding_idx, ctx.scale, ctx.rows = idx, padding_idx, scale, w.shape[0]
+        rows = w.shape[0]
+        # (checked here, not in embedding(): a compiled step replays the op, not the Python around it)
+        if idx.size and (idx.min() < 0 or idx.max() >= rows):
+            raise IndexError(f"embedding: index out of range in self (indices must be in [0, {rows}), got "
+                             f"min {int(idx.min())}, max {int(idx.max())})")
+        ctx.idx, ctx.padding_idx, ctx.scale, ctx.rows = idx, padding_idx, scale, rows
         return np.take(w, idx, axis=0)
 
     def backward(ctx, g):
@@ -302,9 +307,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         elif padding_idx < 0:
             assert padding_idx >= -rows, "Padding_idx must be within num_embeddings"
             padding_idx = rows + padding_idx
-    if idx.size and (idx.min() < 0 or idx.max() >= rows):
-        raise IndexError(f"embedding: index out of range in self (indices must be in [0, {rows}), got "
-                         f"min {int(idx.min())}, max {int(idx.max())})")
+    if isinstance(input, Tensor) and idx.dtype != np.intp:
+        # (a traced cast: a NumPy astype here would be a new array that compile mode records as a constant)
+        idx = input.long()._data
     return Embedding.apply(weight, idx=idx.astype(np.intp, copy=False), padding_idx=padding_idx,
                            scale=bool(scale_grad_by_freq))
 
