@@ -39,6 +39,8 @@ OPTIMIZERS = {
 
 
 def run(model_name, opt_name, compiled, steps=5):
+    """Losses, model and step function of a short training run; ``compiled``: False (eager), True, or an
+    ember.compile mode."""
     make, shape = MODELS[model_name]
     ember.manual_seed(0)
     model = make()
@@ -52,7 +54,8 @@ def run(model_name, opt_name, compiled, steps=5):
         opt.step()
         return loss
 
-    fn = ember.compile(step) if compiled else step
+    fn = (ember.compile(step, mode=compiled) if isinstance(compiled, str) else ember.compile(step)) if compiled \
+        else step
     rng = np.random.default_rng(1)
     ember.manual_seed(1)  # same dropout draws in both runs
     losses = []
