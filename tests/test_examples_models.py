@@ -92,6 +92,17 @@ def test_compiled_cnn_with_dropout_equals_eager():
     assert re.search(r"^nodes by op: .*Convolution x2", out, re.M), out
 
 
+def test_compiled_mlp_in_reduce_overhead_mode_trains_within_rounding_of_eager():
+    out = run_example("compile_step.py", "--mode", "reduce-overhead", "--epochs", "2")
+    _, eager_acc, compiled_acc, traces = compile_report(out)
+    assert traces == 1
+    assert re.search(r"^graph: .*\d+ native", out, re.M), out  # the node kinds' counts name the kernels
+    gap = re.search(r"^losses of the 88 steps: (identical|differ \(largest gap ([\d.e+-]+)\))$", out, re.M)
+    assert gap, out
+    assert gap.group(1) == "identical" or float(gap.group(2)) < 1e-4
+    assert abs(eager_acc - compiled_acc) <= 1.0 and compiled_acc >= 80.0
+
+
 @pytest.mark.parametrize("name", ["mlp.py", "cnn_digits.py", "lstm_classifier.py"])
 def test_example_runs_under_pytorch_with_only_the_import_changed(name):
     source = (EXAMPLES / name).read_text()
