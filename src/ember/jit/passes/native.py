@@ -25,7 +25,7 @@ import numpy as np
 from ..ir import Node, Value, param_values
 
 MAX_ELEMENTS = 4096
-MAX_MACS = 1 << 16
+MAX_MACS = 4096  # numba's scalar loops: ~0.55 ns per multiply-add; a BLAS call ~1-1.5 µs + far less per MAC
 # numba compiles each kernel when the step is traced (~0.3-1.5 s each): a graph gets at most this many, the
 # longest runs first
 MAX_KERNELS = 8
