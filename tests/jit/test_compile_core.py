@@ -302,3 +302,40 @@ def test_compiled_embedding_and_nll_loss_read_new_index_inputs_of_any_integer_dt
     assert g.n_traces == 1
     for a, b in zip(got, want):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_ops_computed_from_input_values_follow_new_inputs_in_compiled_steps():
+    """one_hot, isclose, where on a uint8 condition and attention's bool key-padding mask used to compute their
+    results with NumPy outside any op: the trace kept the first call's result as a constant."""
+    F = ember.nn.functional
+    mha = ember.nn.MultiheadAttention(4, 1, batch_first=True)
+    q = ember.randn(1, 3, 4)
+
+    def f(y, a, b, cond, mask):
+        return (F.one_hot(y, 4).float().sum(0), ember.isclose(a, b).float(),
+                ember.where(cond, a, b), mha(q, q, q, key_padding_mask=mask)[0])
+
+    first = (np.array([0, 1, 1]), np.array([1.0, 2.0], np.float32), np.array([1.0, 3.0], np.float32),
+             np.array([1, 0], np.uint8), np.array([[False, False, True]]))
+    later = (np.array([3, 3, 2]), np.array([1.0, 3.0], np.float32), np.array([1.0, 3.0], np.float32),
+             np.array([0, 1], np.uint8), np.array([[True, False, False]]))
+    g = ember.compile(f)
+    with ember.no_grad():
+        g(*map(ember.tensor, first))
+        g(*map(ember.tensor, first))
+        got = g(*map(ember.tensor, later))
+        want = f(*map(ember.tensor, later))
+    assert g.n_traces == 1
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("read", [lambda y: ember.nn.functional.one_hot(y).sum(0),
+                                  lambda y: ember.nonzero(y).sum(0),
+                                  lambda y: y * 2 if ember.allclose(y.float(), y.float() * 0) else y])
+def test_results_whose_shape_or_flow_depends_on_values_break_the_graph(read):
+    g = ember.compile(read)
+    a, b = ember.tensor(np.array([0, 1, 1])), ember.tensor(np.array([3, 0, 2]))
+    with pytest.warns(RuntimeWarning, match="reads a tensor's value during tracing"):
+        g(a)
+    np.testing.assert_array_equal(g(b).numpy(), read(b).numpy())  # eager from then on

@@ -148,7 +148,8 @@ def canonical_mask(mask, mask_name, other_type, other_name, target_dtype, check_
                       "instead.", stacklevel=3)
     if kind == "b":
         np_dt = np.dtype(target_dtype.np) if hasattr(target_dtype, "np") else np.dtype(target_dtype)
-        return _make(np.where(mask._data, np_dt.type(-np.inf), np_dt.type(0)).astype(np_dt, copy=False))
+        # (ops, not NumPy on mask._data: compile mode replays them on the masks of later calls)
+        return where(mask, _make(np.array(-np.inf, np_dt)), _make(np.array(0, np_dt)))
     return mask
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._dtype import get_default_dtype
 from ..autograd.function import Op
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, _notify_value_read
 
 _ndarray = np.ndarray
 
@@ -470,14 +470,20 @@ def equal(a, b) -> bool:
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    _notify_value_read(a, "allclose")  # a Python bool from tensor values (compile mode: a graph break)
     return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+class IsClose(_NoGrad):
+    def forward(ctx, a, b, rtol, atol, equal_nan):
+        return np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     from ._util import pair
 
     a, b = pair(a, b, "isclose")
-    return _make(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return IsClose.apply(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 # ---- where ------------------------------------------------------------------------------------------------
@@ -504,7 +510,7 @@ def where(condition, input=None, other=None):
         condition = _make(np.asarray(condition))
     if condition._data.dtype != np.bool_:
         if condition._data.dtype == np.uint8:
-            condition = _make(condition._data.astype(np.bool_))
+            condition = condition.bool()  # (a traced cast: compile mode replays it on new conditions)
         else:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                                f"{_type_name(condition)}")

@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, _notify_value_read
 from .. import _kernels
 from ..autograd.function import Op
 
@@ -320,6 +320,7 @@ def setitem(x, key, value):
 
 # ---- nonzero ----------------------------------------------------------------------------------------------
 def nonzero(x, as_tuple=False):
+    _notify_value_read(x, "nonzero")  # a shape that depends on the values (compile mode: a graph break)
     a = x._data
     if a.ndim == 0:
         n = int(bool(a))

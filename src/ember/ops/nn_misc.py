@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from ..autograd.function import Op
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, _notify_value_read
 from .linalg import Matmul, TransposedMatmul, einsum, matmul
 from .reduction import Sum
 from .shape import Reshape, reshape
@@ -315,6 +315,22 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 # ---- one_hot ------------------------------------------------------------------------------------------------------
+class OneHot(Op):
+    """int64 (*idx.shape, num_classes), 1 at each index (an op, so that compile mode replays it on new inputs)."""
+
+    differentiable = False
+
+    def forward(ctx, idx, num_classes):
+        if idx.size:
+            if idx.min() < 0:
+                raise RuntimeError("one_hot: Class values must be non-negative.")
+            if idx.max() >= num_classes:
+                raise RuntimeError("one_hot: Class values must be smaller than num_classes.")
+        out = np.zeros(idx.shape + (int(num_classes),), dtype=np.int64)
+        np.put_along_axis(out, idx[..., None], 1, axis=-1)
+        return out
+
+
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding: shape (*tensor.shape, num_classes)."""
     idx = tensor._data
@@ -323,17 +339,11 @@ def one_hot(tensor, num_classes=-1):
     if num_classes == -1:
         if idx.size == 0:
             raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor.")
+        _notify_value_read(tensor, "one_hot")  # num_classes=-1: the output's shape depends on the values
         num_classes = int(idx.max()) + 1
     if not isinstance(num_classes, numbers.Integral):
         raise TypeError(f"one_hot(): argument 'num_classes' must be int, not {type(num_classes).__name__}")
-    if idx.size:
-        if idx.min() < 0:
-            raise RuntimeError("one_hot: Class values must be non-negative.")
-        if idx.max() >= num_classes:
-            raise RuntimeError("one_hot: Class values must be smaller than num_classes.")
-    out = np.zeros(idx.shape + (int(num_classes),), dtype=np.int64)
-    np.put_along_axis(out, idx[..., None], 1, axis=-1)
-    return _make(out)
+    return OneHot.apply(tensor, num_classes=int(num_classes))
 
 
 __all__ = ["linear", "bilinear", "dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d",
