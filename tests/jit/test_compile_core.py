@@ -339,3 +339,14 @@ def test_results_whose_shape_or_flow_depends_on_values_break_the_graph(read):
     with pytest.warns(RuntimeWarning, match="reads a tensor's value during tracing"):
         g(a)
     np.testing.assert_array_equal(g(b).numpy(), read(b).numpy())  # eager from then on
+
+
+def test_view_as_another_dtype_is_replayed_and_shares_the_version_counter():
+    g = ember.compile(lambda x: x.view(ember.int32) + 0)
+    a, b = ember.tensor([1.0, 2.0]), ember.tensor([3.0, -4.0])
+    g(a)
+    g(a)
+    np.testing.assert_array_equal(g(b).numpy(), b.numpy().view(np.int32))
+    v = b.view(ember.int32)
+    b.add_(1)
+    assert v._version is b._version and v[0].item() == np.float32(4.0).view(np.int32)

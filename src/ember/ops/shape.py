@@ -64,6 +64,16 @@ class Reshape(Op):
         return reshape(g, ctx.in_shape)
 
 
+class ViewDtype(Op):
+    """x.view(dtype) for a dtype of the same size: the same bytes read as another type (no gradient)."""
+
+    is_view = True
+    differentiable = False
+
+    def forward(ctx, x, dtype):
+        return x.view(dtype)
+
+
 def _infer_shape(shape, numel, op):
     """Resolve one -1 in ``shape`` against ``numel`` elements, raising torch's errors."""
     infer = None
@@ -104,7 +114,7 @@ def view(x, *shape, size=None):
         dt = as_dtype(shape[0])
         if dt.np.itemsize != x._data.dtype.itemsize:
             raise RuntimeError("view(dtype): only same-size dtypes are supported")
-        return _make(x._data.view(dt.np))
+        return ViewDtype.apply(x, dtype=dt.np)
     shape = _infer_shape(_shape_arg(shape, "view"), x._data.size, "view")
     if not x._data.flags.c_contiguous:
         try:
