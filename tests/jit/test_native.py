@@ -45,6 +45,15 @@ def twin_runs(make, loss_fn, opt_cls, x, y, steps=6, dtype=ember.float32, **opt_
     return ea, eb
 
 
+def trained_alike(make, loss_fn, opt_cls, x, y, dtype=ember.float32, **opt_kw):
+    """``twin_runs``, checking that both runs' losses and parameters agree; returns (compiled fn, losses)."""
+    (la, pa, _), (lb, pb, fn) = twin_runs(make, loss_fn, opt_cls, x, y, dtype=dtype, **opt_kw)
+    close(la, lb, dtype)
+    for p, q in zip(pa, pb):
+        close(p, q, dtype)
+    return fn, la
+
+
 def close(a, b, dtype):
     tol = dict(rtol=2e-5, atol=2e-6) if dtype == ember.float32 else dict(rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(a, b, **tol)
@@ -55,11 +64,8 @@ def test_tiny_mlp_with_bce_and_adam_runs_as_one_kernel(dtype):
     rng = np.random.default_rng(0)
     x = ember.tensor(rng.standard_normal((10, 2)), dtype=dtype)
     y = ember.tensor((rng.random((10, 1)) > 0.5).astype(np.float64), dtype=dtype)
-    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1)),
+    fn, la = trained_alike(lambda: nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1)),
                                           nn.BCEWithLogitsLoss(), ember.optim.Adam, x, y, dtype=dtype, lr=0.01)
-    close(la, lb, dtype)
-    for p, q in zip(pa, pb):
-        close(p, q, dtype)
     nodes = native_nodes(fn)
     assert len(nodes) == 1  # forward, loss and backward: every op of the step but the optimizer's
     assert nodes[0].params["ops"] == ("Linear", "Relu", "Linear", "BinaryCrossEntropyWithLogits", "Mean",
@@ -79,11 +85,8 @@ def test_other_small_models_match_eager(act, loss_fn, n_out, opt_cls):
     rng = np.random.default_rng(1)
     x = ember.tensor(rng.standard_normal((16, 3)).astype(np.float32))
     y = ember.tensor(rng.standard_normal((16, n_out)).astype(np.float32))
-    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), act(), nn.Linear(8, n_out)),
+    fn, la = trained_alike(lambda: nn.Sequential(nn.Linear(3, 8), act(), nn.Linear(8, n_out)),
                                           loss_fn, opt_cls, x, y, lr=0.05)
-    close(la, lb, ember.float32)
-    for p, q in zip(pa, pb):
-        close(p, q, ember.float32)
     assert native_nodes(fn)
 
 
@@ -95,11 +98,8 @@ def classifier_data(seed, n=16, classes=3):
 
 def test_a_small_classifier_with_cross_entropy_is_one_kernel():
     x, y = classifier_data(2)
-    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 3)),
+    fn, la = trained_alike(lambda: nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 3)),
                                           nn.CrossEntropyLoss(), ember.optim.SGD, x, y, lr=0.1)
-    close(la, lb, ember.float32)
-    for p, q in zip(pa, pb):
-        close(p, q, ember.float32)
     (kernel,) = native_nodes(fn)
     assert {"LogSoftmax", "NllLoss", "NllLossGradWeights", "LogSoftmaxGrad"} <= set(kernel.params["ops"])
     assert not [n for n in fn.graph.nodes if n.kind == "op"]
@@ -146,11 +146,8 @@ def test_an_out_of_range_class_target_raises_instead_of_reading_outside_the_arra
 
 def test_an_unsupported_op_splits_the_run_and_large_arrays_stay_numpy():
     x, y = classifier_data(2)
-    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), nn.LeakyReLU(), nn.Linear(8, 3)),
+    fn, la = trained_alike(lambda: nn.Sequential(nn.Linear(3, 8), nn.LeakyReLU(), nn.Linear(8, 3)),
                                           nn.CrossEntropyLoss(), ember.optim.SGD, x, y, lr=0.1)
-    close(la, lb, ember.float32)
-    for p, q in zip(pa, pb):
-        close(p, q, ember.float32)
     ops = [n.name for n in fn.graph.nodes if n.kind == "op"]
     assert "LeakyRelu" in ops  # no lowering: stays NumPy code (so does the lone Linear before it)
     assert [n.params["ops"][-2:] for n in native_nodes(fn)] == [("TransposedMatmul", "Sum")] * 2
@@ -169,11 +166,8 @@ def test_an_unsupported_op_splits_the_run_and_large_arrays_stay_numpy():
 def test_at_most_max_kernels_runs_become_kernels_the_longest_first(monkeypatch):
     monkeypatch.setattr(native, "MAX_KERNELS", 1)
     x, y = classifier_data(3)
-    (la, pa, _), (lb, pb, fn) = twin_runs(lambda: nn.Sequential(nn.Linear(3, 8), nn.LeakyReLU(), nn.Linear(8, 3)),
+    fn, la = trained_alike(lambda: nn.Sequential(nn.Linear(3, 8), nn.LeakyReLU(), nn.Linear(8, 3)),
                                           nn.CrossEntropyLoss(), ember.optim.SGD, x, y, lr=0.1)
-    close(la, lb, ember.float32)
-    for p, q in zip(pa, pb):
-        close(p, q, ember.float32)
     (kernel,) = native_nodes(fn)  # the run from the second Linear to the first backward sums (8 ops), not the
     assert kernel.params["ops"][0] == "Linear" and len(kernel.params["ops"]) == 8  # 2-op run at the end
     assert [n.name for n in fn.graph.nodes if n.kind == "op"][-2:] == ["TransposedMatmul", "Sum"]

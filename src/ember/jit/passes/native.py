@@ -234,11 +234,16 @@ def _reduction(mean):
     return lower
 
 
-def _log_softmax(n):  # as ops.activation.LogSoftmax over the last dim of a 2-D input: x - max - log(sum(exp))
+def _rows_cols(n):
+    """(rows, columns) of a softmax-like op's 2-D input over its last dim, or None."""
     shape = n.inputs[0].shape
-    if len(shape) != 2 or n.params.get("dim") not in (1, -1) or shape[1] == 0:
+    return shape if len(shape) == 2 and n.params.get("dim") in (1, -1) and shape[1] else None
+
+
+def _log_softmax(n):  # as ops.activation.LogSoftmax over the last dim of a 2-D input: x - max - log(sum(exp))
+    if _rows_cols(n) is None:
         return None
-    rows, cols = shape
+    rows, cols = _rows_cols(n)
     return ("block", None, [f"for i in range({rows}):",
                             "    m = {in0}[i, 0]",
                             f"    for j in range(1, {cols}):",
@@ -254,10 +259,9 @@ def _log_softmax(n):  # as ops.activation.LogSoftmax over the last dim of a 2-D 
 
 
 def _log_softmax_grad(n):  # g - exp(y) * sum(g) over the last dim
-    shape = n.inputs[0].shape
-    if len(shape) != 2 or n.params.get("dim") not in (1, -1):
+    if _rows_cols(n) is None:
         return None
-    rows, cols = shape
+    rows, cols = _rows_cols(n)
     return ("block", None, [f"for i in range({rows}):",
                             "    acc = _z",
                             f"    for j in range({cols}):",
