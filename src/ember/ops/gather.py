@@ -9,10 +9,10 @@ import numbers
 
 import numpy as np
 
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, _notify_value_read
 from ..autograd.function import Op
 from ._util import wrap_dim
-from .elementwise import Where, cast
+from .elementwise import Where, add, cast, lt, where
 from .indexing import GetItem, GetItemView, IndexPut, _apply_plan, index_grad, index_plan
 
 
@@ -205,10 +205,13 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
     a = _index_tensor(indices, "take_along_dim", kinds=("int64",))
     from .shape import expand, reshape
 
+    def wrapped(size):  # negative indices counted from the end, with ops (compile mode replays them)
+        return where(lt(indices, 0), add(indices, size), indices)
+
     if dim is None:
         flat = reshape(x, (-1,))
         _check_in_range(a, flat._data.shape[0], 0, "take_along_dim", allow_negative=True)
-        return Gather.apply(flat, index=(np.where(a < 0, a + flat._data.shape[0], a).reshape(-1),))
+        return Gather.apply(flat, index=(reshape(wrapped(flat._data.shape[0]), (-1,))._data,))
     d = wrap_dim(dim, x._data.ndim, "take_along_dim")
     if a.ndim != x._data.ndim:
         raise RuntimeError(f"take_along_dim(): input and indices should have the same number of dimensions, but "
@@ -224,7 +227,7 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
     _check_in_range(a, size, d, "take_along_dim", allow_negative=True)
     x_shape = common[:d] + [size] + common[d + 1:]
     i_shape = common[:d] + [a.shape[d]] + common[d + 1:]
-    a = np.broadcast_to(np.where(a < 0, a + size, a), i_shape)
+    a = expand(wrapped(size), i_shape)._data
     return Gather.apply(expand(x, x_shape), index=_full_index(a, d))
 
 
@@ -234,7 +237,11 @@ def _dim_index(x, dim, index, op, kinds=("int64", "int32"), exc=IndexError, dtyp
     a = _index_tensor(index, op, kinds, dtype_exc)
     if a.ndim > 1:
         raise exc(f"{op}(): Index is supposed to be a vector (got shape {list(a.shape)})")
-    return wrap_dim(dim, x._data.ndim, op), a.reshape(-1)
+    if a.ndim == 0:  # (a traced reshape, not a.reshape: compile mode must see the index as a value of the step)
+        from .shape import reshape
+
+        a = reshape(index, (1,))._data
+    return wrap_dim(dim, x._data.ndim, op), a
 
 
 def index_select(input, dim, index):  # noqa: A002
@@ -258,7 +265,14 @@ def index_fill(input, dim, index, value):  # noqa: A002
     v = _value_tensor(value, x, "index_fill")
     if x._data.ndim == 0:
         return IndexFill.apply(x, v, plan=(((), False),)) if a.size else x * 1
-    a = np.unique(a % size)  # each position once, so the value's gradient counts it once (as torch)
+    if v.requires_grad:  # each position once, so the value's gradient counts it once (as torch); unique's
+        _notify_value_read(index, "index_fill")  # size depends on the values: a graph break in compile mode
+        a = np.unique(a % size)
+    else:  # filling a position twice changes nothing: negative indices wrapped with ops (compile mode replays)
+        from .shape import reshape
+
+        t = index if index._data.ndim else reshape(index, (1,))
+        a = where(lt(t, 0), add(t, size), t)._data if a.size else a
     return IndexFill.apply(x, v, plan=(((slice(None),) * d + (a,), True),))
 
 
