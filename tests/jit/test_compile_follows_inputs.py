@@ -77,3 +77,22 @@ def test_index_fill_with_a_value_that_needs_its_gradient_breaks_the_graph():
     with pytest.warns(RuntimeWarning, match="index_fill"):
         g(ember.tensor(x), ember.tensor(np.array([0, 0, 2])))
     assert g._eager
+
+
+mask_x = np.array([1.0, -1.0, 2.0, -3.0], np.float32)
+
+
+@pytest.mark.parametrize("name, f, arg", [
+    ("GetItem", lambda t: (t[t > 0] * 2).sum(), mask_x),
+    ("GetItem", lambda t: t.masked_select(t > 0).sum(), mask_x),
+    ("Unique", lambda t: ember.unique(t).sum(), np.array([1, 1, 2, 5])),
+    ("pack_padded_sequence", lambda t: ember.nn.utils.rnn.pack_padded_sequence(
+        ember.ones(2, 3, 1), t, batch_first=True, enforce_sorted=False).data.sum(), np.array([3, 1])),
+])
+def test_results_whose_shape_depends_on_values_break_the_graph(name, f, arg):
+    """A boolean-mask selection, unique or a packing keeps as many elements as the values say: no static graph
+    (before, a compiled step with a mask selecting another count crashed on a preallocated buffer's shape)."""
+    g = ember.compile(f)
+    with pytest.warns(RuntimeWarning, match=name):
+        g(ember.tensor(arg))
+    assert g._eager

@@ -70,6 +70,12 @@ class Node:
     differentiable = True  # False for ops whose output never requires grad (comparisons, argmax)
     is_view = False  # True for ops whose output shares memory (and so the version counter) with input 0
     materialize_grads = True
+
+    @staticmethod
+    def shape_depends_on_values(params) -> bool:
+        """Whether the output's shape depends on the input values, not only on their shapes (``unique``, a
+        boolean-mask index): compile mode cannot make a static graph of such an op (a graph break)."""
+        return False
     n_outputs = 1
 
     def name(self) -> str:

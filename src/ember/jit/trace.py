@@ -126,6 +126,9 @@ class Tracer:
     def on_apply(self, cls, inputs, params, results, ctx):
         if self.suspended:
             return
+        if cls.shape_depends_on_values(params):
+            self.breaks.append((f"{cls.__name__} gives a result whose shape depends on tensor values",
+                                _user_site()))
         g = self.graph
         ins = [self.value_of(t) for t in inputs]
         node = Node("op", cls, ins, {k: self.encode(v) for k, v in params.items()}, [], site=_user_site())

@@ -178,6 +178,12 @@ class GetItemView(Op):
 class GetItem(Op):
     """x[index] with integer/boolean arrays in the index: a copy."""
 
+    @staticmethod
+    def shape_depends_on_values(params):  # a boolean mask selects as many elements as it holds True
+        index = params.get("index")
+        return any(isinstance(k, np.ndarray) and k.dtype == np.bool_ and k.ndim > 0
+                   for k in (index if isinstance(index, tuple) else (index,)))
+
     def forward(ctx, x, index):
         ctx.index, ctx.in_shape = index, x.shape
         return x[index]

@@ -475,6 +475,10 @@ class Unique(Op):
 
     non_differentiable = (1, 2)
 
+    @staticmethod
+    def shape_depends_on_values(params):
+        return True
+
     def forward(ctx, x, dim, consecutive):
         ctx.torch_name = ("unique_consecutive" if consecutive else "_unique2" if dim is None else "unique_dim")
         if dim is None:

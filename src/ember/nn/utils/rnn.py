@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ... import ops
-from ..._tensor import Tensor, _make
+from ..._tensor import Tensor, _make, _notify_value_read
 from ...ops.recurrent import gather_rows, scatter_rows
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
@@ -107,6 +107,7 @@ def _lengths_array(lengths):
         if lengths._data.ndim != 1:
             raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths._data.ndim}D "
                                "cpu tensor")
+        _notify_value_read(lengths, "pack_padded_sequence")  # the packing's layout depends on the lengths
         return lengths._data.astype(np.int64)
     arr = np.asarray(lengths)
     if arr.ndim != 1:
