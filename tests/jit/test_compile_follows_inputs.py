@@ -3,7 +3,6 @@ outside an op would be recorded by the trace as a constant and replayed at every
 that in one_hot, isclose, view(dtype), index_select/index_fill/index_add, take_along_dim, embedding and
 nll_loss). Each case is compiled on inputs A (two calls), then called on inputs B and compared with eager mode.
 """
-import warnings
 
 import numpy as np
 import pytest
@@ -50,9 +49,11 @@ CASES = {
  "mse": (lambda x, i: F.mse_loss(x, i.float()), (x, idx_a), (x2, idx_b)),
  "bce": (lambda x, i: F.binary_cross_entropy(x.sigmoid(), (i > 2).float()), (x, idx_a), (x2, idx_b)),
  "huber": (lambda x, i: F.smooth_l1_loss(x, i.float()), (x, idx_a), (x2, idx_b)),
- "kl": (lambda x, i: F.kl_div(x.log_softmax(1), (i.float() + 1).softmax(1), reduction="batchmean"), (x, idx_a), (x2, idx_b)),
+ "kl": (lambda x, i: F.kl_div(x.log_softmax(1), (i.float() + 1).softmax(1), reduction="batchmean"),
+        (x, idx_a), (x2, idx_b)),
  "margin": (lambda x, i: F.multi_margin_loss(x, i[:, 0]), (x, idx_a), (x2, idx_b)),
- "cosine_emb": (lambda x, i: F.cosine_embedding_loss(x, x.flip(0), (i[:, 0] > 1).long() * 2 - 1), (x, idx_a), (x2, idx_b)),
+ "cosine_emb": (lambda x, i: F.cosine_embedding_loss(x, x.flip(0), (i[:, 0] > 1).long() * 2 - 1),
+                (x, idx_a), (x2, idx_b)),
  "interpolate": (lambda x, i: F.interpolate(x[None], size=7, mode="linear"), (x, idx_a), (x2, idx_b)),
 }
 

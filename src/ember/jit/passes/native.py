@@ -43,8 +43,8 @@ def available():
 
 def run(graph):
     backward_targets = {id(n.target) for n in graph.nodes if n.kind == "backward"}
-    runs, current = [], []  # runs: (ops, .grad assignments moved after them, index of the first op)
-    for i, n in enumerate(graph.nodes):
+    runs, current = [], []  # runs of consecutive lowerable ops (.grad assignments between them skipped)
+    for n in graph.nodes:
         if _lowerable(n, backward_targets, current):
             current.append(n)
         elif n.kind == "set_grad" and current:
@@ -57,7 +57,7 @@ def run(graph):
         runs.append(current)
     if not runs or not available():  # (numba is imported only when there is something to compile)
         return graph
-    read_outside = _reads_after(graph)
+    read_outside = _read_outside(graph)
     replaced = {}  # id(first op of a run) -> kernel node; other ops of the run -> None
     for ops in sorted(runs, key=len, reverse=True)[:MAX_KERNELS]:
         node = _make_kernel_node(ops, read_outside)
@@ -86,7 +86,7 @@ def run(graph):
     return graph
 
 
-def _reads_after(graph):
+def _read_outside(graph):
     """A function (value id, nodes of a run) -> whether a node outside the run reads the value, or the step
     returns it."""
     returned = {id(v) for v in graph.output_values()}
@@ -128,10 +128,11 @@ def _lowerable(n, backward_targets, current):
 
 
 # ---- lowering ---------------------------------------------------------------------------------------------------
-# A lowering returns (loop shape, statements) or None. Statements compute one element at the loop index; they
-# may use {in0}, {in1}... (the inputs' elements at the broadcast index), {out0}, {out1}... (the outputs' element
-# targets), {tmp} (a prefix for temporaries), ``_z``/``_o`` (0 and 1 in the dtype). Matrix products and
-# reductions give their own whole loop nests instead (kind "block"): then {in0}... are array names.
+# A lowering returns ("map", loop shape, statements), ("block", None, statements) or None (not supported).
+# "map" statements compute one element at the loop index and may use {in0}, {in1}... (the operands' elements
+# at the broadcast index), {out0}, {out1}... (the outputs' elements), {tmp} (a prefix for temporaries) and
+# ``_z``/``_o`` (0 and 1 in the dtype). "block" statements are whole loop nests (matrix products, reductions,
+# softmax rows): there {in0}..., {out0}... are the array names.
 
 def _elementwise(template):
     def lower(n):
@@ -140,7 +141,8 @@ def _elementwise(template):
 
 
 def _relu(n):
-    return ("map", n.outputs[0].shape, ["{tmp}a = {in0}", "{out0} = {tmp}a if ({tmp}a >= _z or {tmp}a != {tmp}a) else _z"])
+    return ("map", n.outputs[0].shape, ["{tmp}a = {in0}",
+                                        "{out0} = {tmp}a if ({tmp}a >= _z or {tmp}a != {tmp}a) else _z"])
 
 
 def _maximum(op):
@@ -273,7 +275,7 @@ def _log_softmax_grad(n):  # g - exp(y) * sum(g) over the last dim
 def _target_check(cols, ignore):
     """Statements reading the class target of row i into ``t`` (0 for an ignored row) and ``w`` (1 or 0), and
     refusing an index outside [0, cols) as NllLoss.forward does (ops.loss._check_bounds)."""
-    return ["    t = {in%d}[i]", f"    w = _o",
+    return ["    t = {in%d}[i]", "    w = _o",
             f"    if t == {ignore}:", "        t = 0", "        w = _z",
             f"    elif t < 0 or t >= {cols}:",
             "        raise IndexError('nll_loss: a target is out of bounds')"]
@@ -365,7 +367,8 @@ def _make_kernel_node(ops, read_after):
             fmt.update({f"out{i}": name for i, name in enumerate(outs)})
             body.extend(s.format(**fmt, tmp=f"t{j}_") for s in stmts)
             continue
-        fmt = {f"in{i}": name + _broadcast_index(v.shape, loop_shape) for i, (name, v) in enumerate(zip(names, n.inputs))}
+        fmt = {f"in{i}": name + _broadcast_index(v.shape, loop_shape)
+               for i, (name, v) in enumerate(zip(names, operands(n)))}
         fmt.update({f"out{i}": name + _broadcast_index(loop_shape, loop_shape) for i, name in enumerate(outs)})
         for d, size in enumerate(loop_shape):
             body.append("    " * d + f"for i{d} in range({size}):")
