@@ -301,3 +301,10 @@ def test_the_compile_suites_models_train_alike_in_reduce_overhead_mode(model_nam
             continue
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
     assert native_nodes(fn) and fn.n_traces == 1
+
+
+def test_a_cache_dir_writable_by_others_is_not_used(tmp_path):
+    (tmp_path / "native").mkdir(mode=0o777)
+    os.chmod(tmp_path / "native", 0o777)  # (mkdir's mode is masked by the umask)
+    assert run_cache_script(tmp_path)[:2] == (0, 1)
+    assert not list((tmp_path / "native").iterdir())  # nothing written there: compiled in memory

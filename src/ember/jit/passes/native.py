@@ -427,7 +427,7 @@ def cache_dir():
 def _source_file(source, dtype):
     """The path of a file holding exactly ``source`` in the cache directory (written atomically if missing), or
     None without a usable cache directory. The directory is created private (0700); one not owned by this
-    user is not used. The file is never imported: the kernel is compiled from the source in memory under this
+    user, or writable by group or others, is not used. The file is never imported: the kernel is compiled from the source in memory under this
     file name, which is what numba's cache indexes by."""
     import hashlib
 
@@ -440,8 +440,9 @@ def _source_file(source, dtype):
     path = os.path.join(d, f"native_{key}.py")
     try:
         os.makedirs(d, mode=0o700, exist_ok=True)
-        if hasattr(os, "getuid") and os.stat(d).st_uid != os.getuid():
-            return None
+        st = os.stat(d)
+        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+            return None  # someone else's, or writable by others: numba's cache there could be planted
         try:
             with open(path, encoding="utf-8") as f:
                 if f.read() == source:
