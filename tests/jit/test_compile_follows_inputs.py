@@ -97,3 +97,25 @@ def test_results_whose_shape_depends_on_values_break_the_graph(name, f, arg):
     with pytest.warns(RuntimeWarning, match=name):
         g(ember.tensor(arg))
     assert g._eager
+
+
+@pytest.mark.parametrize("f, bad, exc, match", [
+    (lambda t, i: ember.gather(t, 1, i[:, :2]), -1, RuntimeError, r"gather\(\): index -1 is out of bounds"),
+    (lambda t, i: ember.scatter(t, 1, i[:, :2], 1.0), 7, RuntimeError, r"scatter\(\): index 7 is out of bounds"),
+    (lambda t, i: ember.scatter_add(t, 1, i, t), -2, RuntimeError, r"scatter_add\(\): index -2 is out of bounds"),
+    (lambda t, i: ember.index_select(t, 1, i[0]), -1, IndexError, r"index_select\(\): index out of range"),
+    (lambda t, i: ember.take(t, i), 20, IndexError, r"take\(\): out of range: tried to access index 20"),
+])
+def test_compiled_steps_check_index_ranges_as_eager_mode_does(f, bad, exc, match):
+    """The range checks run in an op (IndexInRange), so a compiled step refuses a bad index on any call
+    (before: NumPy wrapped a negative one around, or raised its own IndexError)."""
+    g = ember.compile(f)
+    g(ember.tensor(x), ember.tensor(idx_a))
+    g(ember.tensor(x), ember.tensor(idx_a))
+    worse = idx_a.copy()
+    worse[0, 0] = bad
+    with pytest.raises(exc, match=match):
+        f(ember.tensor(x), ember.tensor(worse))
+    with pytest.raises(exc, match=match):
+        g(ember.tensor(x), ember.tensor(worse))
+    assert g.n_traces == 1

@@ -98,13 +98,37 @@ def _index_tensor(index, op, kinds=("int64", "int32"), exc=RuntimeError):
     return a
 
 
+_RANGE_MESSAGES = {  # torch's wording where it differs from the common one
+    "index_select": "index_select(): index out of range in self (dimension {dim} has size {size})",
+    "take": "take(): out of range: tried to access index {bad} on a tensor of {size} elements.",
+}
+
+
 def _check_in_range(a, size, dim, op, allow_negative=False, exc=RuntimeError):
     if a.size == 0:
         return
     lo, hi = int(a.min()), int(a.max())
     low = -size if allow_negative else 0
     if lo < low or hi >= size:
-        raise exc(f"{op}(): index {lo if lo < low else hi} is out of bounds for dimension {dim} with size {size}")
+        message = _RANGE_MESSAGES.get(op, "{op}(): index {bad} is out of bounds for dimension {dim} with size {size}")
+        raise exc(message.format(op=op, bad=hi if hi >= size else lo, dim=dim, size=size))
+
+
+class IndexInRange(Op):
+    """The index array itself, once checked to lie in range: an op, so that a compiled step (which replays ops,
+    not the Python around them) checks the indices of every call."""
+
+    differentiable = False
+    is_view = True
+
+    def forward(ctx, a, size, dim, op, allow_negative, exc):
+        _check_in_range(a, size, dim, op, allow_negative, exc)
+        return a
+
+
+def _checked(index, size, dim, op, allow_negative=False, exc=RuntimeError):
+    """``index._data`` after ``IndexInRange``'s check."""
+    return IndexInRange.apply(index, size=size, dim=dim, op=op, allow_negative=allow_negative, exc=exc)._data
 
 
 def _check_scatter_shapes(x, d, a, src_shape, op):
@@ -120,7 +144,6 @@ def _check_scatter_shapes(x, d, a, src_shape, op):
             extra = f" and to be no larger size than src {list(src_shape)}" if src_shape is not None else ""
             raise RuntimeError(f"{op}(): Expected index {list(a.shape)} to be no larger than self "
                                f"{list(x._data.shape)} apart from dimension {d}{extra}")
-    _check_in_range(a, x._data.shape[d], d, op)
 
 
 def _crop(src, shape):
@@ -158,7 +181,7 @@ def gather(input, dim, index, sparse_grad=False):  # noqa: A002 - torch's argume
         if i != d and n > x._data.shape[i]:
             raise RuntimeError(f"gather(): Size does not match at dimension {i} expected index {list(a.shape)} to "
                                f"be no larger than self {list(x._data.shape)} apart from dimension {d}")
-    _check_in_range(a, x._data.shape[d], d, "gather")
+    a = _checked(index, x._data.shape[d], d, "gather")
     return Gather.apply(x, index=_full_index(a, d))
 
 
@@ -180,7 +203,7 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):  # noqa: A002
     else:
         _check_scatter_shapes(x, d, a, None, "scatter")
         v = _value_tensor(value, x, "scatter")
-    index = _full_index(a, d)
+    index = _full_index(_checked(index, x._data.shape[d], d, "scatter"), d)
     if reduce == "add":
         return ScatterAdd.apply(x, v, plan=((index, True),))
     if reduce == "multiply":
@@ -197,6 +220,7 @@ def scatter_add(input, dim, index, src):  # noqa: A002
     if src._data.dtype != x._data.dtype:
         raise RuntimeError(f"scatter_add(): Expected self.dtype to be equal to src.dtype ({x.dtype} vs {src.dtype})")
     _check_scatter_shapes(x, d, a, src._data.shape, "scatter_add")
+    a = _checked(index, x._data.shape[d], d, "scatter_add")
     return ScatterAdd.apply(x, _crop(src, a.shape), plan=((_full_index(a, d), True),))
 
 
@@ -251,9 +275,10 @@ def index_select(input, dim, index):  # noqa: A002
         from .shape import reshape
 
         return reshape(index_select(reshape(x, (1,)), 0, index), ())
-    size = x._data.shape[d]
-    if a.size and (int(a.min()) < 0 or int(a.max()) >= size):
-        raise IndexError(f"index_select(): index out of range in self (dimension {d} has size {size})")
+    if index._data.ndim == 1:  # (a 0-d index went through a reshape op in _dim_index)
+        a = _checked(index, x._data.shape[d], d, "index_select", exc=IndexError)
+    else:
+        _check_in_range(a, x._data.shape[d], d, "index_select", exc=IndexError)
     return IndexSelect.apply(x, index=(slice(None),) * d + (a,))
 
 
@@ -315,10 +340,7 @@ def index_put(input, indices, values, accumulate=False):  # noqa: A002
 def take(input, index):  # noqa: A002
     x = input
     a = _index_tensor(index, "take", kinds=("int64",))
-    n = x._data.size
-    if a.size and (int(a.min()) < -n or int(a.max()) >= n):
-        bad = int(a.max()) if int(a.max()) >= n else int(a.min())
-        raise IndexError(f"take(): out of range: tried to access index {bad} on a tensor of {n} elements.")
+    a = _checked(index, x._data.size, 0, "take", allow_negative=True, exc=IndexError)
     from .shape import reshape
 
     return Take.apply(reshape(x, (-1,)), index=(a,))
