@@ -131,6 +131,15 @@ def _checked(index, size, dim, op, allow_negative=False, exc=RuntimeError):
     return IndexInRange.apply(index, size=size, dim=dim, op=op, allow_negative=allow_negative, exc=exc)._data
 
 
+def _checked_vector(index, a, size, dim, op, allow_negative=False, exc=IndexError):
+    """The 1-D index array ``a`` that ``_dim_index`` made of ``index``, range-checked: in an op when ``a`` is
+    ``index``'s own array (a 0-d index was reshaped by an op there, whose result only Python checks)."""
+    if index._data.ndim == 1:
+        return _checked(index, size, dim, op, allow_negative, exc)
+    _check_in_range(a, size, dim, op, allow_negative, exc)
+    return a
+
+
 def _check_scatter_shapes(x, d, a, src_shape, op):
     if a.ndim != x._data.ndim:
         raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as input tensor "
@@ -229,13 +238,15 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
     a = _index_tensor(indices, "take_along_dim", kinds=("int64",))
     from .shape import expand, reshape
 
-    def wrapped(size):  # negative indices counted from the end, with ops (compile mode replays them)
-        return where(lt(indices, 0), add(indices, size), indices)
+    def wrapped(size, dim):
+        """The indices checked, negative ones counted from the end: ops, which compile mode replays."""
+        t = IndexInRange.apply(indices, size=size, dim=dim, op="take_along_dim", allow_negative=True,
+                               exc=RuntimeError)
+        return where(lt(t, 0), add(t, size), t)
 
     if dim is None:
         flat = reshape(x, (-1,))
-        _check_in_range(a, flat._data.shape[0], 0, "take_along_dim", allow_negative=True)
-        return Gather.apply(flat, index=(reshape(wrapped(flat._data.shape[0]), (-1,))._data,))
+        return Gather.apply(flat, index=(reshape(wrapped(flat._data.shape[0], 0), (-1,))._data,))
     d = wrap_dim(dim, x._data.ndim, "take_along_dim")
     if a.ndim != x._data.ndim:
         raise RuntimeError(f"take_along_dim(): input and indices should have the same number of dimensions, but "
@@ -248,10 +259,9 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
         raise RuntimeError(f"take_along_dim(): input {list(x._data.shape)} and indices {list(a.shape)} cannot be "
                            f"broadcast together apart from dimension {d}") from None
     size = x._data.shape[d]
-    _check_in_range(a, size, d, "take_along_dim", allow_negative=True)
     x_shape = common[:d] + [size] + common[d + 1:]
     i_shape = common[:d] + [a.shape[d]] + common[d + 1:]
-    a = expand(wrapped(size), i_shape)._data
+    a = expand(wrapped(size, d), i_shape)._data
     return Gather.apply(expand(x, x_shape), index=_full_index(a, d))
 
 
@@ -275,10 +285,7 @@ def index_select(input, dim, index):  # noqa: A002
         from .shape import reshape
 
         return reshape(index_select(reshape(x, (1,)), 0, index), ())
-    if index._data.ndim == 1:  # (a 0-d index went through a reshape op in _dim_index)
-        a = _checked(index, x._data.shape[d], d, "index_select", exc=IndexError)
-    else:
-        _check_in_range(a, x._data.shape[d], d, "index_select", exc=IndexError)
+    a = _checked_vector(index, a, x._data.shape[d], d, "index_select")
     return IndexSelect.apply(x, index=(slice(None),) * d + (a,))
 
 
@@ -286,7 +293,7 @@ def index_fill(input, dim, index, value):  # noqa: A002
     x = input
     d, a = _dim_index(x, dim, index, "index_fill", kinds=("int64",), exc=RuntimeError, dtype_exc=IndexError)
     size = x._data.shape[d] if x._data.ndim else 1
-    _check_in_range(a, size, d, "index_fill", allow_negative=True, exc=IndexError)
+    a = _checked_vector(index, a, size, d, "index_fill", allow_negative=True)
     v = _value_tensor(value, x, "index_fill")
     if x._data.ndim == 0:
         return IndexFill.apply(x, v, plan=(((), False),)) if a.size else x * 1
@@ -312,7 +319,7 @@ def index_add(input, dim, index, source, alpha=1):  # noqa: A002
     if source._data.shape != want and not (x._data.ndim <= 1 and source._data.size == a.size):
         raise RuntimeError(f"index_add(): Number of indices ({a.size}) should be equal to source.size(dim) and "
                            f"source should have shape {list(want)} for dim {d}, got {list(source._data.shape)}")
-    _check_in_range(a, x._data.shape[d] if x._data.ndim else 1, d, "index_add", exc=IndexError)
+    a = _checked_vector(index, a, x._data.shape[d] if x._data.ndim else 1, d, "index_add")
     if alpha != 1:
         from .elementwise import mul
 
