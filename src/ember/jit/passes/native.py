@@ -338,7 +338,7 @@ def _broadcast_index(shape, out_shape):
     return "[" + ", ".join(f"i{n - m + d}" if shape[d] == out_shape[n - m + d] else "0" for d in range(m)) + "]"
 
 
-def _make_kernel_node(ops, read_after):
+def _make_kernel_node(ops, read_outside):
     """One ``native`` node computing ``ops``: the numba function and the Values it reads and returns."""
     produced, inputs, seen = set(), [], set()
     for n in ops:
@@ -348,7 +348,7 @@ def _make_kernel_node(ops, read_after):
                 inputs.append(v)
         produced.update(id(v) for v in n.all_outputs())
     run_ids = {id(n) for n in ops}
-    outputs = [v for n in ops for v in n.all_outputs() if read_after(id(v), run_ids)]
+    outputs = [v for n in ops for v in n.all_outputs() if read_outside(id(v), run_ids)]
     dtype = ops[0].outputs[0].dtype
     arg = {id(v): f"a{i}" for i, v in enumerate(inputs)}
     local = {}
