@@ -126,6 +126,7 @@ def test_compiled_steps_check_index_ranges_as_eager_mode_does(f, bad, exc, match
     (lambda t, i: t.index_fill(1, i[0, :2], 1.0), -6, IndexError, r"index_fill\(\): index -6 is out of bounds"),
     (lambda t, i: ember.take_along_dim(t, i, 1), 5, RuntimeError, r"take_along_dim\(\): index 5 is out of bounds"),
     (lambda t, i: ember.take_along_dim(t, i), -21, RuntimeError, r"take_along_dim\(\): index -21 is out of"),
+    (lambda t, i: ember.index_select(t, 1, i[0, 0]), -1, IndexError, r"index_select\(\): index out of range"),
 ])
 def test_compiled_steps_check_the_other_index_ranges_too(f, bad, exc, match):
     test_compiled_steps_check_index_ranges_as_eager_mode_does(f, bad, exc, match)

@@ -131,15 +131,6 @@ def _checked(index, size, dim, op, allow_negative=False, exc=RuntimeError):
     return IndexInRange.apply(index, size=size, dim=dim, op=op, allow_negative=allow_negative, exc=exc)._data
 
 
-def _checked_vector(index, a, size, dim, op, allow_negative=False, exc=IndexError):
-    """The 1-D index array ``a`` that ``_dim_index`` made of ``index``, range-checked: in an op when ``a`` is
-    ``index``'s own array (a 0-d index was reshaped by an op there, whose result only Python checks)."""
-    if index._data.ndim == 1:
-        return _checked(index, size, dim, op, allow_negative, exc)
-    _check_in_range(a, size, dim, op, allow_negative, exc)
-    return a
-
-
 def _check_scatter_shapes(x, d, a, src_shape, op):
     if a.ndim != x._data.ndim:
         raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as input tensor "
@@ -267,50 +258,50 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
 
 # ---- index_* ----------------------------------------------------------------------------------------------
 def _dim_index(x, dim, index, op, kinds=("int64", "int32"), exc=IndexError, dtype_exc=RuntimeError):
-    """(dim, 1-D index array) for the index_* ops, checked as torch does."""
+    """(dim, 1-D index tensor) for the index_* ops, checked as torch does (a 0-d index reshaped by an op, so
+    that compile mode sees the index as a value of the step)."""
     a = _index_tensor(index, op, kinds, dtype_exc)
     if a.ndim > 1:
         raise exc(f"{op}(): Index is supposed to be a vector (got shape {list(a.shape)})")
-    if a.ndim == 0:  # (a traced reshape, not a.reshape: compile mode must see the index as a value of the step)
+    if a.ndim == 0:
         from .shape import reshape
 
-        a = reshape(index, (1,))._data
-    return wrap_dim(dim, x._data.ndim, op), a
+        index = reshape(index, (1,))
+    return wrap_dim(dim, x._data.ndim, op), index
 
 
 def index_select(input, dim, index):  # noqa: A002
     x = input
-    d, a = _dim_index(x, dim, index, "index_select")
+    d, t = _dim_index(x, dim, index, "index_select")
     if x._data.ndim == 0:
         from .shape import reshape
 
         return reshape(index_select(reshape(x, (1,)), 0, index), ())
-    a = _checked_vector(index, a, x._data.shape[d], d, "index_select")
+    a = _checked(t, x._data.shape[d], d, "index_select", exc=IndexError)
     return IndexSelect.apply(x, index=(slice(None),) * d + (a,))
 
 
 def index_fill(input, dim, index, value):  # noqa: A002
     x = input
-    d, a = _dim_index(x, dim, index, "index_fill", kinds=("int64",), exc=RuntimeError, dtype_exc=IndexError)
+    d, t = _dim_index(x, dim, index, "index_fill", kinds=("int64",), exc=RuntimeError, dtype_exc=IndexError)
     size = x._data.shape[d] if x._data.ndim else 1
-    a = _checked_vector(index, a, size, d, "index_fill", allow_negative=True)
+    a = _checked(t, size, d, "index_fill", allow_negative=True, exc=IndexError)
     v = _value_tensor(value, x, "index_fill")
     if x._data.ndim == 0:
         return IndexFill.apply(x, v, plan=(((), False),)) if a.size else x * 1
     if v.requires_grad:  # each position once, so the value's gradient counts it once (as torch); unique's
         _notify_value_read(index, "index_fill")  # size depends on the values: a graph break in compile mode
         a = np.unique(a % size)
-    else:  # filling a position twice changes nothing: negative indices wrapped with ops (compile mode replays)
-        from .shape import reshape
-
-        t = index if index._data.ndim else reshape(index, (1,))
-        a = where(lt(t, 0), add(t, size), t)._data if a.size else a
+    elif a.size:
+        # filling a position twice changes nothing; negative indices wrapped with ops (compile mode replays them)
+        a = where(lt(t, 0), add(t, size), t)._data
     return IndexFill.apply(x, v, plan=(((slice(None),) * d + (a,), True),))
 
 
 def index_add(input, dim, index, source, alpha=1):  # noqa: A002
     x = input
-    d, a = _dim_index(x, dim, index, "index_add")
+    d, t = _dim_index(x, dim, index, "index_add")
+    a = t._data
     if not isinstance(source, Tensor):
         raise TypeError(f"index_add(): argument 'source' must be Tensor, not {type(source).__name__}")
     if source._data.dtype != x._data.dtype:
@@ -319,7 +310,7 @@ def index_add(input, dim, index, source, alpha=1):  # noqa: A002
     if source._data.shape != want and not (x._data.ndim <= 1 and source._data.size == a.size):
         raise RuntimeError(f"index_add(): Number of indices ({a.size}) should be equal to source.size(dim) and "
                            f"source should have shape {list(want)} for dim {d}, got {list(source._data.shape)}")
-    a = _checked_vector(index, a, x._data.shape[d] if x._data.ndim else 1, d, "index_add")
+    a = _checked(t, x._data.shape[d] if x._data.ndim else 1, d, "index_add", exc=IndexError)
     if alpha != 1:
         from .elementwise import mul
 
