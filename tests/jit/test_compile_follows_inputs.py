@@ -58,17 +58,73 @@ CASES = {
 }
 
 
+def assert_follows(f, first, later):
+    """Compile ``f``, call it twice on the arrays ``first``, then compare it on ``later`` with eager mode: one
+    trace, equal results (a tensor or a tuple of them)."""
+    g = ember.compile(f, fallback="error")
+    with ember.no_grad():
+        g(*map(ember.tensor, first))
+        g(*map(ember.tensor, first))
+        got = g(*map(ember.tensor, later))
+        want = f(*map(ember.tensor, later))
+    assert g.n_traces == 1
+    got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_compiled_function_follows_new_inputs(name):
     f, a, b = CASES[name]
-    g = ember.compile(f, fallback="error")
-    with ember.no_grad():
-        g(*map(ember.tensor, a))
-        g(*map(ember.tensor, a))
-        got = g(*map(ember.tensor, b))
-        want = f(*map(ember.tensor, b))
-    assert g.n_traces == 1
-    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert_follows(f, a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_compiled_embedding_and_nll_loss_read_new_index_inputs_of_any_integer_dtype(dtype):
+    """Index arrays converted in Python before an op (an astype to int64) would be new arrays that the trace
+    records as constants, replayed at every later call; the wrappers convert with traced casts instead."""
+    emb = ember.nn.Embedding(10, 3)
+    logp = ember.randn(4, 5).log_softmax(1)
+    vec = ember.randn(5).log_softmax(0)
+
+    def f(ids, target, one):
+        if dtype == np.int32:  # (nll_loss takes int64 or uint8 targets, as torch)
+            target, one = target.long(), one.long()
+        return (emb(ids).sum(0), ember.nn.functional.nll_loss(logp, target),
+                ember.nn.functional.nll_loss(vec, one))
+
+    assert_follows(f, [np.array(v, dtype=dtype) for v in ([1, 2], [0, 1, 2, 3], [4])],
+                   [np.array(v, dtype=dtype) for v in ([5, 9], [4, 3, 2, 1], [1])])
+
+
+def test_ops_computed_from_input_values_follow_new_inputs_in_compiled_steps():
+    """one_hot, isclose, where on a uint8 condition and attention's bool key-padding mask used to compute their
+    results with NumPy outside any op: the trace kept the first call's result as a constant."""
+    F = ember.nn.functional
+    mha = ember.nn.MultiheadAttention(4, 1, batch_first=True)
+    q = ember.randn(1, 3, 4)
+
+    def f(y, a, b, cond, mask):
+        return (F.one_hot(y, 4).float().sum(0), ember.isclose(a, b).float(),
+                ember.where(cond, a, b), mha(q, q, q, key_padding_mask=mask)[0])
+
+    first = (np.array([0, 1, 1]), np.array([1.0, 2.0], np.float32), np.array([1.0, 3.0], np.float32),
+             np.array([1, 0], np.uint8), np.array([[False, False, True]]))
+    later = (np.array([3, 3, 2]), np.array([1.0, 3.0], np.float32), np.array([1.0, 3.0], np.float32),
+             np.array([0, 1], np.uint8), np.array([[True, False, False]]))
+    assert_follows(f, first, later)
+
+
+@pytest.mark.parametrize("read", [lambda y: ember.nn.functional.one_hot(y).sum(0),
+                                  lambda y: ember.nonzero(y).sum(0),
+                                  lambda y: y * 2 if ember.allclose(y.float(), y.float() * 0) else y])
+def test_results_whose_shape_or_flow_depends_on_values_break_the_graph(read):
+    g = ember.compile(read)
+    a, b = ember.tensor(np.array([0, 1, 1])), ember.tensor(np.array([3, 0, 2]))
+    with pytest.warns(RuntimeWarning, match="reads a tensor's value during tracing"):
+        g(a)
+    np.testing.assert_array_equal(g(b).numpy(), read(b).numpy())  # eager from then on
 
 
 def test_index_fill_with_a_value_that_needs_its_gradient_breaks_the_graph():
