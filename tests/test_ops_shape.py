@@ -402,3 +402,16 @@ def test_reshape_permute_hypothesis(shape, data):
     new_shape[infer] = -1
     fn = lambda x: x.permute(*perm).reshape(*new_shape[::-1]).flip(0)  # noqa: E731
     check_op(fn, fn, a)
+
+
+@pytest.mark.parametrize("src, dst", [("float32", "int32"), ("int32", "float32"), ("float16", "int16"),
+                                      ("float64", "int64")])
+def test_view_as_a_same_size_dtype_matches_torch_and_shares_memory(src, dst):
+    a = (np.arange(12).reshape(3, 4) * 1.5 - 4).astype(src)
+    e, t = ember.tensor(a), torch.tensor(a)
+    ev, tv = e.view(getattr(ember, dst)), t.view(getattr(torch, dst))
+    assert ev.dtype == getattr(ember, dst) and not ev.requires_grad
+    np.testing.assert_array_equal(ev.numpy(), tv.numpy())
+    e.add_(1)  # the view reads the same memory, as torch's
+    t.add_(1)
+    np.testing.assert_array_equal(ev.numpy(), tv.numpy())
