@@ -1,4 +1,4 @@
 """Compile mode: trace -> IR graph -> passes -> generated NumPy code (see api.py)."""
-from .api import CompiledFunction, CompiledModule, compile
+from .api import CompiledFunction, CompiledModule, TracingCheckError, compile
 
-__all__ = ["compile", "CompiledFunction", "CompiledModule"]
+__all__ = ["compile", "CompiledFunction", "CompiledModule", "TracingCheckError"]

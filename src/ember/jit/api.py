@@ -17,19 +17,24 @@ then on, with one warning.
 If the function reads a tensor's value in Python while tracing (``item()``, ``bool()``, ``tolist()``,
 ``numpy()``: data-dependent control flow), it cannot be a static graph: ember warns once, naming the read
 and the source line, and runs that function eagerly from then on.
+``check_trace=True`` (or the environment variable ``EMBER_COMPILE_CHECK=1``) traces the first two calls of
+each guard signature and raises ``TracingCheckError`` if the graphs differ (check.py): a value computed from
+tensor data outside ember's ops, frozen into the first trace, or control flow the guards do not see.
 
 Compiled calls return tensors without autograd history (the backward pass, if any, is inside the graph).
 """
+import os
 import warnings
 
 from .._tensor import Tensor, _Storage
 from ..autograd.function import _Hooks
 from ..autograd.grad_mode import _State
+from .check import TracingCheckError, compare_graphs
 from .codegen import generate
 from .passes import DEFAULT_PASSES, REDUCE_OVERHEAD_PASSES, run_passes
 from .trace import trace
 
-__all__ = ["compile", "CompiledFunction"]
+__all__ = ["compile", "CompiledFunction", "TracingCheckError"]
 
 # Consecutive calls that each needed a new trace before the function falls back to eager mode (torch.compile
 # gives up after 8 recompilations of one frame in the same way).
@@ -37,6 +42,9 @@ RETRACE_LIMIT = 8
 
 
 class _Entry:
+    """One compiled trace and the guards it holds under; ``runner`` is None while it waits for its check trace
+    (``check_trace=True``), and ``graph`` is then the unoptimised trace to compare with."""
+
     __slots__ = ("graph", "source", "runner", "modules", "leaves", "n_inputs", "state", "structure", "layouts",
                  "rebinds")
 
@@ -63,10 +71,13 @@ class _Entry:
 class CompiledFunction:
     """A function compiled on first call; see the module docstring."""
 
-    def __init__(self, fn, passes=DEFAULT_PASSES, fallback="warn"):
+    def __init__(self, fn, passes=DEFAULT_PASSES, fallback="warn", check_trace=None):
         self.fn = fn
         self.passes = tuple(passes)
         self.fallback = fallback
+        if check_trace is None:
+            check_trace = os.environ.get("EMBER_COMPILE_CHECK", "") not in ("", "0")
+        self.check_trace = bool(check_trace)
         self._cache = {}
         self._last = None
         self._eager = False
@@ -109,14 +120,16 @@ class CompiledFunction:
         key = self._key(args, kwargs)
         entry = self._cache.get(key)
         if entry is not None and entry.guards_hold():
-            self._last = entry
-            self._traces_in_a_row = 0
-            return entry.runner(*[a._data for a in args if isinstance(a, Tensor)])
+            if entry.runner is not None:
+                self._last = entry
+                self._traces_in_a_row = 0
+                return entry.runner(*[a._data for a in args if isinstance(a, Tensor)])
+            return self._trace(key, args, kwargs, check_against=entry.graph)
         if any(isinstance(v, Tensor) for v in kwargs.values()):
             raise TypeError("ember.compile: pass tensors positionally (keyword tensor arguments are not traced)")
         return self._trace(key, args, kwargs)
 
-    def _trace(self, key, args, kwargs):
+    def _trace(self, key, args, kwargs, check_against=None):
         result, tracer = trace(self.fn, args, kwargs)
         self.n_traces += 1
         self._traces_in_a_row += 1
@@ -144,21 +157,32 @@ class CompiledFunction:
             return result
         if tracer.repointed:  # this call changed the state's layout: trace again next time, from the new one
             return result
-        graph = run_passes(tracer.graph, self.passes)
-        source, env, runner = generate(graph, _identifier(self.__name__))
         entry = _Entry()
-        entry.graph, entry.source, entry.runner = graph, source, runner
+        if self.check_trace and check_against is None:  # compile after the next call's trace agrees
+            entry.graph, entry.source, entry.runner = tracer.graph, None, None
+        else:
+            if check_against is not None:
+                difference = compare_graphs(check_against, tracer.graph)
+                if difference is not None:
+                    self._eager = True
+                    raise TracingCheckError(f"ember.compile(check_trace=True): two calls of {self.__name__} with "
+                                            f"the same input signature traced different graphs: {difference}")
+            graph = run_passes(tracer.graph, self.passes)
+            source, env, runner = generate(graph, _identifier(self.__name__))
+            entry.graph, entry.source, entry.runner = graph, source, runner
         entry.modules = [(m, m.training) for m in tracer.modules.values()]
         # whether .grad was None when the call began decides assign vs accumulate, unless the step itself
         # empties .grad (zero_grad) before its backward
         entry.leaves = [(leaf, tracer.grad_none_at_start.get(id(leaf), True)) for leaf in tracer.leaves.values()
                         if id(leaf) not in tracer.cleared]
-        entry.state = [(v.ref, v.ref.requires_grad) for v in graph.state if hasattr(v.ref, "requires_grad")]
+        entry.state = [(v.ref, v.ref.requires_grad) for v in entry.graph.state
+                       if hasattr(v.ref, "requires_grad")]
         entry.layouts = [(t, t._data.shape, t._data.dtype) for t, _ in entry.state]
         entry.rebinds = _Storage.rebinds
         entry.structure = _Hooks.structure_version
         self._cache[key] = entry
-        self._last = entry
+        if entry.runner is not None:
+            self._last = entry
         return result
 
 
@@ -195,7 +219,7 @@ _MODES = {"default": None, "reduce-overhead": REDUCE_OVERHEAD_PASSES, "max-autot
           "max-autotune-no-cudagraphs": REDUCE_OVERHEAD_PASSES}
 
 
-def compile(fn=None, *, passes=None, mode=None, fallback="warn", **torch_options):  # noqa: A001
+def compile(fn=None, *, passes=None, mode=None, fallback="warn", check_trace=None, **torch_options):  # noqa: A001
     """Compile a function or a module.
 
     ``mode``: None or ``"default"`` gives results bitwise equal to eager mode (``DEFAULT_PASSES``);
@@ -203,6 +227,8 @@ def compile(fn=None, *, passes=None, mode=None, fallback="warn", **torch_options
     installed: several times faster on tiny models, within float32 rounding of eager mode. ``passes`` names the
     graph passes explicitly (for debugging: ``passes=()``) and overrides ``mode``. ``fallback='error'``
     raises instead of running eagerly on a graph break, ``'quiet'`` falls back without the warning.
+    ``check_trace=True`` (default: the environment variable ``EMBER_COMPILE_CHECK``) compiles only after the
+    second call of a signature traced the same graph as the first, else raises ``TracingCheckError``.
     torch.compile's other options (fullgraph, dynamic, backend) are accepted; ``fullgraph=True`` means
     ``fallback='error'``."""
     if mode is not None and mode not in _MODES:
@@ -210,14 +236,14 @@ def compile(fn=None, *, passes=None, mode=None, fallback="warn", **torch_options
     if passes is None:
         passes = _MODES.get(mode) or DEFAULT_PASSES
     if fn is None:
-        return lambda f: compile(f, passes=passes, fallback=fallback, **torch_options)
+        return lambda f: compile(f, passes=passes, fallback=fallback, check_trace=check_trace, **torch_options)
     if torch_options.get("fullgraph"):
         fallback = "error"
     if hasattr(fn, "forward") and hasattr(fn, "parameters") and callable(fn):
-        return CompiledModule(fn, passes=passes, fallback=fallback)
+        return CompiledModule(fn, passes=passes, fallback=fallback, check_trace=check_trace)
     if not callable(fn):
         raise TypeError(f"ember.compile expects a function or a module, got {type(fn).__name__}")
-    return CompiledFunction(fn, passes=passes, fallback=fallback)
+    return CompiledFunction(fn, passes=passes, fallback=fallback, check_trace=check_trace)
 
 
 def _hashable(v):

@@ -52,7 +52,9 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw):
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None, **kw):
-    return _finish(np.empty(_size(size, "empty", kw.pop("size", None)), dtype=_dt(dtype)), requires_grad, device,
+    """torch leaves the contents unspecified; ember's are zeros, so a compiled trace that captures an empty
+    tensor captures the same array at every call (``ember.compile(check_trace=True)`` compares them)."""
+    return _finish(np.zeros(_size(size, "empty", kw.pop("size", None)), dtype=_dt(dtype)), requires_grad, device,
                    "empty")
 
 
@@ -82,7 +84,8 @@ def ones_like(x, dtype=None, device=None, requires_grad=False, memory_format=Non
 
 
 def empty_like(x, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(np.empty(x._data.shape, dtype=_like(x, dtype)), requires_grad, device, "empty_like")
+    """Zeros, as ``empty``."""
+    return _finish(np.zeros(x._data.shape, dtype=_like(x, dtype)), requires_grad, device, "empty_like")
 
 
 def full_like(x, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
