@@ -34,3 +34,24 @@ def test_jit_is_default_unless_run_eagerly():
     assert model.jit_compile and model._jit_step.n_traces == 1
     model, _ = fit(None, run_eagerly=True)
     assert not model.jit_compile and model._jit_step is None
+
+
+def test_jit_compile_accepts_an_ember_compile_mode():
+    m_ro, h_ro = fit("reduce-overhead")
+    m_eager, h_eager = fit(False)
+    step = m_ro._jit_step
+    assert step.n_traces == 1 and not step._eager
+    assert any(n.kind == "native" for n in step.graph.nodes)  # small arrays' ops as numba kernels
+    for key in h_eager:
+        np.testing.assert_allclose(h_ro[key], h_eager[key], rtol=1e-5, err_msg=key)
+    for a, b in zip(m_ro.get_weights(), m_eager.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_jit_compile_auto_is_the_default_and_other_strings_are_rejected():
+    model, _ = fit("auto")
+    assert model.jit_compile and model._jit_step.n_traces == 1
+    assert not any(n.kind == "native" for n in model._jit_step.graph.nodes)
+    model = tf.keras.Sequential([tf.keras.layers.Dense(1, input_shape=(2,))])
+    with pytest.raises(ValueError, match="jit_compile should be .*reduce-overhead.*got 'fast'"):
+        model.compile(optimizer="sgd", loss="mse", jit_compile="fast")

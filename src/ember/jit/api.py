@@ -215,7 +215,7 @@ class CompiledModule:
 
 
 # torch.compile's modes; the ones that ask for less overhead per call add the native pass (passes/native.py)
-_MODES = {"default": None, "reduce-overhead": REDUCE_OVERHEAD_PASSES, "max-autotune": REDUCE_OVERHEAD_PASSES,
+MODES = {"default": None, "reduce-overhead": REDUCE_OVERHEAD_PASSES, "max-autotune": REDUCE_OVERHEAD_PASSES,
           "max-autotune-no-cudagraphs": REDUCE_OVERHEAD_PASSES}
 
 
@@ -231,10 +231,10 @@ def compile(fn=None, *, passes=None, mode=None, fallback="warn", check_trace=Non
     second call of a signature traced the same graph as the first, else raises ``TracingCheckError``.
     torch.compile's other options (fullgraph, dynamic, backend) are accepted; ``fullgraph=True`` means
     ``fallback='error'``."""
-    if mode is not None and mode not in _MODES:
-        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
+    if mode is not None and mode not in MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(MODES)}")
     if passes is None:
-        passes = _MODES.get(mode) or DEFAULT_PASSES
+        passes = MODES.get(mode) or DEFAULT_PASSES
     if fn is None:
         return lambda f: compile(f, passes=passes, fallback=fallback, check_trace=check_trace, **torch_options)
     if torch_options.get("fullgraph"):

@@ -56,7 +56,9 @@ class Trainer:
         ``jit_compile`` (default: on where supported, i.e. unless ``run_eagerly``) runs each training batch as
         one compiled step (``ember.compile``): forward, loss, backward and the optimizer update as generated
         NumPy code; a model whose step cannot be a static graph falls back to eager mode (with a warning when
-        ``jit_compile=True`` was asked for explicitly)."""
+        ``jit_compile=True`` was asked for explicitly). ``"auto"`` is the default; an ``ember.compile`` mode name
+        (``jit_compile="reduce-overhead"``, an ember extension) compiles in that mode: small models' steps as
+        native kernels, within float32 rounding of eager mode instead of bitwise."""
         self.optimizer = optimizers_mod.get(optimizer)
         self._loss_spec, self._metrics_spec = loss, metrics
         self._weighted_metrics_spec = weighted_metrics
@@ -82,12 +84,20 @@ class Trainer:
         self._output_loss_trackers = [metrics_mod.Mean(name=f"{n}_loss") for n in names] if len(names) > 1 else []
         self.compiled = True
         self.stop_training = False
+        mode = None
+        if isinstance(jit_compile, str):
+            from ...jit.api import MODES
+
+            if jit_compile != "auto" and jit_compile not in MODES:
+                raise ValueError(f"compile: jit_compile should be True, False, 'auto' or an ember.compile mode "
+                                 f"({', '.join(MODES)}), got {jit_compile!r}")
+            jit_compile, mode = (None, None) if jit_compile == "auto" else (True, jit_compile)
         self.jit_compile = (not run_eagerly) if jit_compile is None else bool(jit_compile)
         self._jit_step = None
         if self.jit_compile:
             from ...jit import compile as _compile
 
-            self._jit_step = _compile(self._train_core, fallback="warn" if jit_compile else "quiet")
+            self._jit_step = _compile(self._train_core, mode=mode, fallback="warn" if jit_compile else "quiet")
 
     @staticmethod
     def _metric_spec_lists(metrics, names):
