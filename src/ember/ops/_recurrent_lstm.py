@@ -177,6 +177,7 @@ class LSTMLayer(_RecurrentLayer):
         kernels = _step_kernels(dt)
         one = dt.type(1)
         summed = True  # False: the state gradient is still the four planes of part_b (added up by the kernel)
+        first_step = steps[0] if steps else None
         for s, b in reversed(steps):
             if b != act_b:  # park the state columns of the previous batch size, take this one's
                 if not summed:
@@ -222,6 +223,9 @@ class LSTMLayer(_RecurrentLayer):
                 np.multiply(ag, gb[p3:p4], out=u)
                 np.subtract(a_, u, out=blk[p3:])  # dg = dc i (1 - g^2)
                 dc_act = b_
+            if (s, b) == first_step and not need[1]:  # its state gradient would only be h0's
+                summed = True  # (the planes left in part_b were this step's input)
+                break
             np.matmul(w_t, blk.reshape(4, hidden, b), out=part_b)
             if kernels is None:
                 np.add.reduce(part_b, axis=0, out=dh_act.reshape(hidden, b))
