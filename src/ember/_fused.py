@@ -10,7 +10,7 @@ tests/test_functional_pool.py, tests/test_ops_elementwise.py compare the two pat
 calls: numba's ``tanh`` is not bitwise NumPy's (whose float32 tanh is its own SIMD code). ``error_model="numpy"``
 drops numba's per-division zero checks, which would stop the loops from vectorising; division by zero then
 gives inf/NaN as NumPy does. No kernel calls another (a kernel defined in ``_build`` calling one would defeat
-numba's disk cache). The optimizer kernels run on large arrays in pieces on ember's threads (``run_split``).
+numba's disk cache).
 
 Optional: ``pip install ember[fast]`` (numba). Without numba, or with ``EMBER_NO_NUMBA=1``, ``kernels()``
 returns None and every caller runs its NumPy path. Kernels are compiled on first use and cached on disk by
@@ -20,8 +20,6 @@ numba; importing numba and loading cached kernels costs 0.2-0.4 s and ~70 MB of 
 import os
 
 import numpy as np
-
-from ._backend import get_num_threads
 
 _kernels = None
 _tried = False
@@ -66,41 +64,6 @@ def fusable(*arrays) -> bool:
         if a is not None and (a.dtype is not dt or a.size != n or not a.flags.c_contiguous):
             return False
     return True
-
-
-# An elementwise kernel splits its loop over ember's threads (``get_num_threads``) when each piece has at least
-# this many elements: a hand-off to the pool costs ~30-50 µs, the SGD kernel ~0.6 ns per float32 element.
-# Measured on W5's 25.2M parameters (2 threads): SGD 15 ms in one loop, 8-9 ms in two halves.
-SPLIT_MIN = 1 << 18
-_pool = None  # (pid, ThreadPoolExecutor): a forked child makes its own
-
-
-def run_split(kernel, arrays, *args):
-    """``kernel(*arrays, *args)`` for a kernel elementwise over the flat, equal-sized ``arrays``, in pieces on
-    ember's threads when they are large (``SPLIT_MIN``); the kernels release the GIL (``nogil``). Each element
-    sees the same float operations either way, so the results are bitwise those of one call."""
-    n = arrays[0].size
-    parts = 1 if n < 2 * SPLIT_MIN else min(get_num_threads(), n // SPLIT_MIN)
-    if parts < 2:
-        kernel(*arrays, *args)
-        return
-    bounds = [n * i // parts // 1024 * 1024 for i in range(parts)] + [n]  # (pieces start on 4 KiB for float32)
-    pool = _thread_pool(parts - 1)
-    futures = [pool.submit(kernel, *(a[bounds[i]:bounds[i + 1]] for a in arrays), *args) for i in range(1, parts)]
-    try:
-        kernel(*(a[:bounds[1]] for a in arrays), *args)
-    finally:
-        for f in futures:
-            f.result()
-
-
-def _thread_pool(workers):
-    global _pool
-    if _pool is None or _pool[0] != os.getpid() or _pool[1]._max_workers < workers:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ember-fused"))
-    return _pool[1]
 
 
 # Flag bits and scalar slots of the optimizer kernels. Scalars travel in one array of the parameters' dtype and

@@ -79,32 +79,3 @@ def test_numpy_fallback_when_disabled_by_environment(monkeypatch):
 ])
 def test_fusable(arrays, ok):
     assert _fused.fusable(*arrays) is ok
-
-
-
-@pytest.mark.parametrize("threads", [2, 3])
-@pytest.mark.parametrize("name", ["adam", "adamw", "sgd", "sgd-momentum"])
-def test_large_updates_split_over_threads_are_bitwise_equal_to_numpy(name, threads, monkeypatch):
-    # the group's ~21k elements split into `threads` pieces (SPLIT_MIN lowered), all but one on the pool
-    from concurrent.futures import ThreadPoolExecutor
-
-    class RecordingPool:
-        def __init__(self):
-            self.pool, self.sizes = ThreadPoolExecutor(threads), []
-
-        def submit(self, fn, *args):
-            self.sizes.append(args[0].size)
-            return self.pool.submit(fn, *args)
-
-    pool = RecordingPool()
-    monkeypatch.setattr(_fused, "SPLIT_MIN", 5000)
-    monkeypatch.setattr(_fused, "get_num_threads", lambda: threads)
-    monkeypatch.setattr(_fused, "_thread_pool", lambda workers: pool)
-    pf, _ = run(CONFIGS[name], np.float32, True)
-    pn, _ = run(CONFIGS[name], np.float32, False)
-    for a, b in zip(pf, pn):
-        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
-    total = sum(p.numel() for p in pf)
-    assert pool.sizes and len(pool.sizes) % (threads - 1) == 0
-    assert all(5000 <= size < total for size in pool.sizes)
-    pool.pool.shutdown()

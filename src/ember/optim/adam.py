@@ -118,7 +118,7 @@ class Adam(Optimizer):
             s[4], s[6] = bias_correction2_sqrt, -step_size  # (rounded to the dtype, as NumPy rounds them)
             if p.ndim != 1 or grad.ndim != 1 or m.ndim != 1 or v.ndim != 1:  # (flat buffers already are)
                 p, grad, m, v = p.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1)
-            _fused.run_split(kernels.adam, (p, grad, m, v), s, flags)
+            kernels.adam(p, grad, m, v, s, flags)
             return
         _k.for_chunks(Adam._apply, (p, grad, m, v, max_sq), scalars)
 

@@ -71,7 +71,7 @@ class SGD(Optimizer):
                      | _fused.SGD_NESTEROV * nesterov)
             s = np.array([weight_decay, momentum, 1 - dampening, -lr], dtype=p.dtype)  # (rounded as NumPy does)
             buf_flat = p.reshape(-1) if buf is None else buf.reshape(-1)  # (a dummy without momentum)
-            _fused.run_split(kernels.sgd, (p.reshape(-1), grad.reshape(-1), buf_flat), s, int(flags))
+            kernels.sgd(p.reshape(-1), grad.reshape(-1), buf_flat, s, int(flags))
             return
         _k.for_chunks(SGD._apply, (p, grad, buf), hp, state)
 
