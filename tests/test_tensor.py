@@ -52,8 +52,10 @@ def test_to_and_type():
     assert e.type() == "ember.FloatTensor"
     assert e.type(ember.int32).dtype is ember.int32
     assert e.type("torch.DoubleTensor").dtype is ember.float64
-    with pytest.raises(RuntimeError, match="CPU only"):
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):  # torch's type and words
         e.to("cuda")
+    with pytest.raises(RuntimeError, match="CPU only.*'mps'"):
+        e.to("mps")
 
 
 def test_numpy_and_from_numpy_share_memory():

@@ -67,12 +67,50 @@ def load(f, map_location=None, weights_only=True, **kwargs):
     return _load(f, map_location=map_location, weights_only=weights_only, **kwargs)
 
 
-__all__ += ["load", "save", "compile"]
+# torch's global switches for matmul precision and determinism: ember's float32 matmul is always full precision
+# and every op is deterministic, so these only remember what was set (scripts set them before training).
+_matmul_precision = "highest"
+_deterministic = (False, False)
+
+
+def set_float32_matmul_precision(precision) -> None:
+    global _matmul_precision
+    if precision not in ("highest", "high", "medium"):  # torch warns and ignores the call
+        import warnings
+
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
+        return
+    _matmul_precision = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _matmul_precision
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False) -> None:
+    global _deterministic
+    _deterministic = (True if mode else False, True if warn_only else False)  # (bool is ember.bool here)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic[0]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _deterministic[1]
+
+
+__all__ += ["load", "save", "compile", "set_float32_matmul_precision", "get_float32_matmul_precision",
+            "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+            "is_deterministic_algorithms_warn_only_enabled"]
 
 # The layers above core (nn, optim, utils.data, io, jit, Keras, tools, datasets) are imported on first use
 # (``ember.nn``, ``import ember.nn``, ``from ember import nn`` all work), so ``import ember`` loads only the core.
 _LAZY = {"nn": "nn", "optim": "optim", "utils": "utils", "io": "io", "jit": "jit", "keras": "keras",
-         "tools": "tools", "summary": "tools", "datasets": "datasets", "transforms": "transforms"}
+         "tools": "tools", "summary": "tools", "datasets": "datasets", "transforms": "transforms",
+         "cuda": "cuda", "backends": "backends", "amp": "amp", "autocast": "amp",
+         "is_autocast_enabled": "amp"}
 
 
 def __getattr__(name):

@@ -276,7 +276,7 @@ class Tensor(TensorOps):
         return self
 
     def cuda(self, *args, **kwargs):
-        raise RuntimeError("ember runs on the CPU only: Torch not compiled with CUDA enabled")
+        raise AssertionError("Torch not compiled with CUDA enabled (ember runs on the CPU only)")
 
     def pin_memory(self):
         return self
@@ -384,7 +384,10 @@ class device:
 
 
 def _check_device(d):
-    if device(d).type != "cpu":
+    kind = device(d).type
+    if kind == "cuda":  # torch's CPU-only builds raise this AssertionError
+        raise AssertionError(f"Torch not compiled with CUDA enabled (ember runs on the CPU only; device {str(d)!r})")
+    if kind != "cpu":
         raise RuntimeError(f"ember runs on the CPU only; cannot move a tensor to device {str(d)!r}")
 
 

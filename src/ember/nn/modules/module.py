@@ -480,8 +480,8 @@ class Module(StateDictMixin):
         return self
 
     def cuda(self, device=None):
-        raise RuntimeError("ember runs on the CPU only: Module.cuda() is not available (Torch not compiled with "
-                           "CUDA enabled)")
+        raise AssertionError("Torch not compiled with CUDA enabled (ember runs on the CPU only: Module.cuda() is "
+                             "not available)")
 
     def to_empty(self, *, device=None, recurse=True):
         if device is not None:
