@@ -265,3 +265,14 @@ class TensorOps:
     def index_add_(self, dim, index, source, alpha=1): return _ops.apply_inplace(self, _ops.index_add, dim, index, source, alpha=alpha, name="index_add_")
     def index_put_(self, indices, values, accumulate=False): return _ops.apply_inplace(self, _ops.index_put, indices, values, accumulate, name="index_put_")
     def lerp_(self, end, weight): return _ops.apply_inplace(self, _ops.lerp, end, weight, name="lerp_")
+
+    # ---- linalg decompositions (ops/linalg_decomp.py, ops/linalg_composite.py) ------------------------------------
+    def det(self): return _ops.det(self)
+    def logdet(self): return _ops.logdet(self)
+    def slogdet(self): return _ops.slogdet(self)
+    def inverse(self): return _ops.inverse(self)
+    def cholesky(self, upper=False): return _ops.cholesky(self, upper)
+    def svd(self, some=True, compute_uv=True): return _ops.svd(self, some, compute_uv)
+    def cross(self, other, dim=None): return _ops.cross(self, other, dim)
+    def matrix_power(self, n): return _ops.matrix_power(self, n)
+    # ---- end of the linalg decompositions block --------------------------------------------------------------------

@@ -12,6 +12,7 @@ from .gather import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .inplace import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .linalg_decomp import *  # noqa: F401,F403
 from .rearrange import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .resample import *  # noqa: F401,F403
