@@ -266,6 +266,42 @@ class TensorOps:
     def index_put_(self, indices, values, accumulate=False): return _ops.apply_inplace(self, _ops.index_put, indices, values, accumulate, name="index_put_")
     def lerp_(self, end, weight): return _ops.apply_inplace(self, _ops.lerp, end, weight, name="lerp_")
 
+    # ---- combine / scatter_extra (ops/combine.py, ops/combine_products.py, ops/scatter_extra.py) -------------------
+    def kron(self, other): return _ops.kron(self, other)
+    def rot90(self, k=1, dims=(0, 1)): return _ops.rot90(self, k, dims)
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1): return _ops.diag_embed(self, offset, dim1, dim2)
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None): return _ops.repeat_interleave(self, repeats, dim, output_size=output_size)
+    def hsplit(self, indices_or_sections): return _ops.hsplit(self, indices_or_sections)
+    def vsplit(self, indices_or_sections): return _ops.vsplit(self, indices_or_sections)
+    def dsplit(self, indices_or_sections): return _ops.dsplit(self, indices_or_sections)
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1): return _ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1): return _ops.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+    def addmv(self, mat, vec, *, beta=1, alpha=1): return _ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+    def addr(self, vec1, vec2, *, beta=1, alpha=1): return _ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1): return _ops.combine_products.product_inplace(self, "baddbmm", batch1, batch2, beta=beta, alpha=alpha)
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1): return _ops.combine_products.product_inplace(self, "addbmm", batch1, batch2, beta=beta, alpha=alpha)
+    def addmv_(self, mat, vec, *, beta=1, alpha=1): return _ops.combine_products.product_inplace(self, "addmv", mat, vec, beta=beta, alpha=alpha)
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1): return _ops.combine_products.product_inplace(self, "addr", vec1, vec2, beta=beta, alpha=alpha)
+    def unfold(self, dimension, size, step): return _ops.combine.tensor_unfold(self, dimension, size, step)
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False): return _ops.combine.new_full(self, size, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False, **kw): return _ops.combine.new_empty(self, *size, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
+    def storage_offset(self): return _ops.combine.storage_offset(self)
+    @property
+    def nbytes(self): return self._data.nbytes
+    @property
+    def itemsize(self): return self._data.itemsize
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True): return _ops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True): return _ops.scatter_extra.scatter_reduce_(self, dim, index, src, reduce, include_self=include_self)
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1): return _ops.diagonal_scatter(self, src, offset, dim1, dim2)
+    def select_scatter(self, src, dim, index): return _ops.select_scatter(self, src, dim, index)
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1): return _ops.slice_scatter(self, src, dim, start, end, step)
+    def masked_scatter(self, mask, source): return _ops.masked_scatter(self, mask, source)
+    def masked_scatter_(self, mask, source): return _ops.scatter_extra.masked_scatter_(self, mask, source)
+    def put(self, index, source, accumulate=False): return _ops.put(self, index, source, accumulate)
+    def put_(self, index, source, accumulate=False): return _ops.scatter_extra.put_(self, index, source, accumulate)
+    def fill_diagonal_(self, fill_value, wrap=False): return _ops.scatter_extra.fill_diagonal_(self, fill_value, wrap)
+    # ---- end of the combine / scatter_extra block ---------------------------------------------------------------------
+
     # ---- linalg decompositions (ops/linalg_decomp.py, ops/linalg_composite.py) ------------------------------------
     def det(self): return _ops.det(self)
     def logdet(self): return _ops.logdet(self)

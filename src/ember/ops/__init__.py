@@ -7,6 +7,8 @@ from .activation import (celu, elu, gelu, hardshrink, hardsigmoid, hardswish, ha
                          log_softmax, logsigmoid, mish, relu, relu6, selu, silu, softmax, softmin, softplus,
                          softshrink, softsign, tanhshrink, threshold)
 from .creation import *  # noqa: F401,F403
+from .combine import *  # noqa: F401,F403
+from .combine_products import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .gather import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
@@ -16,6 +18,7 @@ from .linalg_decomp import *  # noqa: F401,F403
 from .rearrange import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .resample import *  # noqa: F401,F403
+from .scatter_extra import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .elementwise import abs, pow, round  # noqa: F401,E402,A004
