@@ -540,3 +540,22 @@ def test_random_keys_hypothesis(case, dtype):
     target_shape = tuple(torch.tensor(a)[kt].shape)
     (v,) = _arrays([target_shape[-1:]], dtype, seed=3)  # a value that broadcasts to the target
     check_op(assign(ke), assign(kt), a, v)
+
+
+@pytest.mark.parametrize("method, call", [
+    ("scatter_add_", lambda y, idx, src: y.scatter_add_(0, idx, src)),
+    ("scatter_", lambda y, idx, src: y.scatter_(0, idx, src)),
+    ("index_add_", lambda y, idx, src: y.index_add_(0, idx, src)),
+    ("index_put_", lambda y, idx, src: y.index_put_((idx,), src, accumulate=True)),
+])
+def test_inplace_ops_record_the_gradient_of_a_later_tensor_argument(method, call):
+    # the destination needs no grad, the source does: torch records the op (the source comes after the index)
+    grads = []
+    for fw in (torch, ember):
+        src = fw.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = fw.zeros(5)
+        call(y, fw.tensor([0, 2, 4]), src)
+        assert y.requires_grad, method
+        (y * fw.arange(5.0)).sum().backward()
+        grads.append(src.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])

@@ -104,7 +104,8 @@ def div_(x, other, rounding_mode=None):
 
 def apply_inplace(x, fn, *args, name="inplace", **kwargs):
     """Generic in-place: compute ``fn(x, *args)`` and write it back into ``x``."""
-    other = next((a for a in args if isinstance(a, Tensor)), None)
+    # any tensor argument that needs a gradient makes the op recorded (scatter_add_'s src comes after its index)
+    other = next((a for a in (*args, *kwargs.values()) if isinstance(a, Tensor) and a.requires_grad), None)
     if check_inplace(x, other, name):  # recorded on a copy: fn may save its input, which is overwritten next
         return commit_inplace(x, fn(x.clone(), *args, **kwargs))
     _writable(x, name)
