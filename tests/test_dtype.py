@@ -208,3 +208,15 @@ def test_finfo_default_and_errors():
         ember.finfo(ember.int32)
     with pytest.raises(TypeError):
         ember.iinfo(ember.float32)
+
+
+@pytest.mark.parametrize("target", ["long", "int", "short", "bool", "uint8", "float", "double", "half"])
+def test_a_cast_requires_grad_only_to_a_floating_dtype(target):
+    import torch
+
+    got = []
+    for fw in (torch, ember):
+        x = fw.tensor([0.5, -1.5, 2.0], dtype=fw.float32, requires_grad=True)
+        y = x.to(getattr(fw, target)) if target == "uint8" else getattr(x, target)()
+        got.append((y.requires_grad, y.grad_fn is None))
+    assert got[1] == got[0]
