@@ -167,7 +167,7 @@ class LSTMLayer(_RecurrentLayer):
         dh_all = _state_grad(d_hn, h0).T.copy()
         dc_all = _state_grad(d_cn, c0).T.copy()
         bsz = h0.shape[0]
-        act_b = dh_act = dc_act = None
+        act_b = dh_act = dc_act = part_b = None
         dblocks = np.empty(h4 * n, dt)  # per step, the gate gradients o, i, f, g
         part = np.empty(h4 * bsz, dt)
         dht_buf, dct_buf = np.empty(hidden * bsz, dt), np.empty(hidden * bsz, dt)
