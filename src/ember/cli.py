@@ -1,4 +1,5 @@
-"""The ``ember`` command line: ``ember --version``, ``ember info``, ``ember demo [--api keras]``.
+"""The ``ember`` command line: ``ember --version``, ``ember info``, ``ember demo [--api keras]``, ``ember bench``,
+``ember run script.py`` (an unchanged PyTorch script, its ``torch`` imports resolved to ember).
 
 Each command parses its arguments and calls into the library; new commands add a subparser and a ``_cmd_*``
 function here.
@@ -115,7 +116,25 @@ def build_parser() -> argparse.ArgumentParser:
                                 description=_bench.__doc__.split("\n\n")[0])
     _bench.add_arguments(bench)
     bench.set_defaults(run=_cmd_bench)
+    run = commands.add_parser(
+        "run", help="run an unchanged PyTorch script on ember (its torch imports resolve to ember)",
+        description="Run a Python script whose `import torch`, `import torch.nn as nn`, `from torch.utils.data "
+                    "import ...` resolve to ember's modules (ember.torch_alias); the script's own arguments "
+                    "follow its path.")
+    run.add_argument("script", help="the script to run")
+    run.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments passed to the script")
+    run.set_defaults(run=_cmd_run)
     return parser
+
+
+def _cmd_run(args) -> int:
+    from .torch_alias import run_path
+
+    try:
+        run_path(args.script, args.script_args)
+    except SystemExit as e:  # the script's own sys.exit(code)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return 0
 
 
 def main(argv=None) -> int:
