@@ -354,3 +354,176 @@ class TensorOps:
     def bincount(self, weights=None, minlength=0): return _ops.bincount(self, weights, minlength)
     def histc(self, bins=100, min=0, max=0): return _ops.histc(self, bins, min, max)  # noqa: A002
     # ---- end of the special functions and statistics block -------------------------------------------------------------
+
+    # ---- extra methods and in-place forms (ops/unary_extra.py, ops/misc_extra.py, ops/stats_extra.py) ------------------
+    def absolute_(self): return _ops.apply_inplace(self, _ops.abs, name="absolute_")
+    def negative_(self): return _ops.apply_inplace(self, _ops.neg, name="negative_")
+    def acos_(self): return _ops.apply_inplace(self, _ops.acos, name="acos_")
+    def asin_(self): return _ops.apply_inplace(self, _ops.asin, name="asin_")
+    def atan_(self): return _ops.apply_inplace(self, _ops.atan, name="atan_")
+    arccos_, arcsin_, arctan_ = acos_, asin_, atan_
+    def cos_(self): return _ops.apply_inplace(self, _ops.cos, name="cos_")
+    def cosh_(self): return _ops.apply_inplace(self, _ops.cosh, name="cosh_")
+    def sin_(self): return _ops.apply_inplace(self, _ops.sin, name="sin_")
+    def sinh_(self): return _ops.apply_inplace(self, _ops.sinh, name="sinh_")
+    def tan_(self): return _ops.apply_inplace(self, _ops.tan, name="tan_")
+    def acosh_(self): return _ops.apply_inplace(self, _ops.acosh, name="acosh_")
+    def asinh_(self): return _ops.apply_inplace(self, _ops.asinh, name="asinh_")
+    def atanh_(self): return _ops.apply_inplace(self, _ops.atanh, name="atanh_")
+    arccosh_, arcsinh_, arctanh_ = acosh_, asinh_, atanh_
+    def erf_(self): return _ops.apply_inplace(self, _ops.erf, name="erf_")
+    def erfc_(self): return _ops.apply_inplace(self, _ops.erfc, name="erfc_")
+    def erfinv_(self): return _ops.apply_inplace(self, _ops.erfinv, name="erfinv_")
+    def exp2_(self): return _ops.apply_inplace(self, _ops.exp2, name="exp2_")
+    def expm1_(self): return _ops.apply_inplace(self, _ops.expm1, name="expm1_")
+    def log10_(self): return _ops.apply_inplace(self, _ops.log10, name="log10_")
+    def log1p_(self): return _ops.apply_inplace(self, _ops.log1p, name="log1p_")
+    def log2_(self): return _ops.apply_inplace(self, _ops.log2, name="log2_")
+    def reciprocal_(self): return _ops.apply_inplace(self, _ops.reciprocal, name="reciprocal_")
+    def rsqrt_(self): return _ops.apply_inplace(self, _ops.rsqrt, name="rsqrt_")
+    def sign_(self): return _ops.apply_inplace(self, _ops.sign, name="sign_")
+    sgn_ = sign_
+    def square_(self): return _ops.apply_inplace(self, _ops.square, name="square_")
+    def frac_(self): return _ops.apply_inplace(self, _ops.frac, name="frac_")
+    def fix_(self): return _ops.apply_inplace(self, _ops.trunc, name="fix_")
+    def rad2deg_(self): return _ops.apply_inplace(self, _ops.rad2deg, name="rad2deg_")
+    def deg2rad_(self): return _ops.apply_inplace(self, _ops.deg2rad, name="deg2rad_")
+    def cumsum_(self, dim, dtype=None): return _ops.apply_inplace(self, _ops.cumsum, dim, dtype=dtype, name="cumsum_")
+    def cumprod_(self, dim, dtype=None): return _ops.apply_inplace(self, _ops.cumprod, dim, dtype=dtype, name="cumprod_")
+    def clamp_min_(self, min): return _ops.clamp_(self, min, None)  # noqa: A002
+    def clamp_max_(self, max): return _ops.clamp_(self, None, max)  # noqa: A002
+    def fmod_(self, other): return _ops.apply_inplace(self, _ops.fmod, other, name="fmod_")
+    def remainder_(self, other): return _ops.apply_inplace(self, _ops.remainder, other, name="remainder_")
+    def floor_divide_(self, other): return _ops.apply_inplace(self, _ops.div, other, rounding_mode="floor", name="floor_divide_")
+    def true_divide_(self, other): return _ops.div_(self, other)
+    def divide_(self, other, rounding_mode=None): return _ops.div_(self, other, rounding_mode=rounding_mode)
+    def multiply_(self, other): return _ops.mul_(self, other)
+    def subtract_(self, other, alpha=1): return _ops.sub_(self, other, alpha=alpha)
+    def float_power_(self, exponent): return _ops.unary_extra.float_power_(self, exponent)
+    def arctan2(self, other): return _ops.atan2(self, other)
+    def atan2_(self, other): return _ops.apply_inplace(self, _ops.atan2, other, name="atan2_")
+    arctan2_ = atan2_
+    def eq_(self, other): return _ops.apply_inplace(self, _ops.unary_extra.compare_as_self, other, "eq", name="eq_")
+    def ne_(self, other): return _ops.apply_inplace(self, _ops.unary_extra.compare_as_self, other, "ne", name="ne_")
+    def lt_(self, other): return _ops.apply_inplace(self, _ops.unary_extra.compare_as_self, other, "lt", name="lt_")
+    def le_(self, other): return _ops.apply_inplace(self, _ops.unary_extra.compare_as_self, other, "le", name="le_")
+    def gt_(self, other): return _ops.apply_inplace(self, _ops.unary_extra.compare_as_self, other, "gt", name="gt_")
+    def ge_(self, other): return _ops.apply_inplace(self, _ops.unary_extra.compare_as_self, other, "ge", name="ge_")
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
+    def logical_and_(self, other): return _ops.apply_inplace(self, _ops.unary_extra.compare_as_self, other, "logical_and", name="logical_and_")
+    def logical_or_(self, other): return _ops.apply_inplace(self, _ops.unary_extra.compare_as_self, other, "logical_or", name="logical_or_")
+    def logical_xor_(self, other): return _ops.apply_inplace(self, _ops.unary_extra.compare_as_self, other, "logical_xor", name="logical_xor_")
+    def logical_not_(self): return _ops.apply_inplace(self, _ops.unary_extra.compare_as_self, None, "logical_not", name="logical_not_")
+    def bitwise_and(self, other): return _ops.bitwise_and(self, other)
+    def bitwise_or(self, other): return _ops.bitwise_or(self, other)
+    def bitwise_xor(self, other): return _ops.bitwise_xor(self, other)
+    def bitwise_not(self): return _ops.bitwise_not(self)
+    def bitwise_and_(self, other): return _ops.apply_inplace(self, _ops.bitwise_and, other, name="bitwise_and_")
+    def bitwise_or_(self, other): return _ops.apply_inplace(self, _ops.bitwise_or, other, name="bitwise_or_")
+    def bitwise_xor_(self, other): return _ops.apply_inplace(self, _ops.bitwise_xor, other, name="bitwise_xor_")
+    def bitwise_not_(self): return _ops.apply_inplace(self, _ops.bitwise_not, name="bitwise_not_")
+    def bitwise_left_shift(self, other): return _ops.bitwise_left_shift(self, other)
+    def bitwise_right_shift(self, other): return _ops.bitwise_right_shift(self, other)
+    def bitwise_left_shift_(self, other): return _ops.apply_inplace(self, _ops.bitwise_left_shift, other, name="bitwise_left_shift_")
+    def bitwise_right_shift_(self, other): return _ops.apply_inplace(self, _ops.bitwise_right_shift, other, name="bitwise_right_shift_")
+    def __lshift__(self, other): return _ops.bitwise_left_shift(self, other)
+    def __rlshift__(self, other): return _ops.bitwise_left_shift(other, self)
+    def __ilshift__(self, other): return _ops.apply_inplace(self, _ops.bitwise_left_shift, other, name="bitwise_left_shift_")
+    def __rshift__(self, other): return _ops.bitwise_right_shift(self, other)
+    def __rrshift__(self, other): return _ops.bitwise_right_shift(other, self)
+    def __irshift__(self, other): return _ops.apply_inplace(self, _ops.bitwise_right_shift, other, name="bitwise_right_shift_")
+    def tril_(self, diagonal=0): return _ops.apply_inplace(self, _ops.tril, diagonal, name="tril_")
+    def triu_(self, diagonal=0): return _ops.apply_inplace(self, _ops.triu, diagonal, name="triu_")
+    def heaviside_(self, values): return _ops.apply_inplace(self, _ops.heaviside, values, name="heaviside_")
+    def ldexp(self, other): return _ops.ldexp(self, other)
+    def ldexp_(self, other): return _ops.apply_inplace(self, _ops.ldexp, other, name="ldexp_")
+    def nextafter(self, other): return _ops.nextafter(self, other)
+    def nextafter_(self, other): return _ops.apply_inplace(self, _ops.nextafter, other, name="nextafter_")
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1): return _ops.apply_inplace(self, _ops.addmm, mat1, mat2, beta=beta, alpha=alpha, name="addmm_")
+    def acosh(self): return _ops.acosh(self)
+    def asinh(self): return _ops.asinh(self)
+    def atanh(self): return _ops.atanh(self)
+    arccosh, arcsinh, arctanh = acosh, asinh, atanh
+    def erfc(self): return _ops.erfc(self)
+    def rad2deg(self): return _ops.rad2deg(self)
+    def deg2rad(self): return _ops.deg2rad(self)
+    def fmax(self, other): return _ops.fmax(self, other)
+    def fmin(self, other): return _ops.fmin(self, other)
+    def isposinf(self): return _ops.isposinf(self)
+    def isneginf(self): return _ops.isneginf(self)
+    def isreal(self): return _ops.isreal(self)
+    def signbit(self): return _ops.signbit(self)
+    def positive(self): return _ops.positive(self)
+    def frexp(self): return _ops.frexp(self)
+    def hardshrink(self, lambd=0.5): return _ops.hardshrink(self, lambd)
+    def diag(self, diagonal=0): return _ops.diag(self, diagonal)
+    def diagflat(self, offset=0): return _ops.diagflat(self, offset)
+    def diagonal(self, offset=0, dim1=0, dim2=1): return _ops.diagonal(self, offset, dim1, dim2)
+    def inner(self, other): return _ops.inner(self, other)
+    def ger(self, vec2): return _ops.outer(self, vec2)
+    def vdot(self, other): return _ops.vdot(self, other)
+    def dist(self, other, p=2): return _ops.dist(self, other, p)
+    def index_copy(self, dim, index, source): return _ops.index_copy(self, dim, index, source)
+    def index_copy_(self, dim, index, source): return _ops.apply_inplace(self, _ops.index_copy, dim, index, source, name="index_copy_")
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True): return _ops.index_reduce(self, dim, index, source, reduce, include_self=include_self)
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True): return _ops.apply_inplace(self, _ops.index_reduce, dim, index, source, reduce, include_self=include_self, name="index_reduce_")
+    def narrow_copy(self, dim, start, length): return _ops.narrow_copy(self, dim, start, length)
+    def argwhere(self): return _ops.argwhere(self)
+    def sum_to_size(self, *size): return _ops.misc_extra.sum_to_size(self, *size)
+    def split_with_sizes(self, split_sizes, dim=0): return _ops.split_with_sizes(self, split_sizes, dim)
+    def unsafe_split(self, split_size, dim=0): return _ops.unsafe_split(self, split_size, dim)
+    def unsafe_split_with_sizes(self, split_sizes, dim=0): return _ops.unsafe_split_with_sizes(self, split_sizes, dim)
+    def unsafe_chunk(self, chunks, dim=0): return _ops.unsafe_chunk(self, chunks, dim)
+    def cov(self, *, correction=1, fweights=None, aweights=None): return _ops.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+    def corrcoef(self): return _ops.corrcoef(self)
+    def renorm(self, p, dim, maxnorm): return _ops.renorm(self, p, dim, maxnorm)
+    def renorm_(self, p, dim, maxnorm): return _ops.apply_inplace(self, _ops.renorm, p, dim, maxnorm, name="renorm_")
+    def matrix_exp(self): return _ops.matrix_exp(self)
+    def histogram(self, bins=100, *, range=None, weight=None, density=False): return _ops.histogram(self, bins, range=range, weight=weight, density=density)  # noqa: A002
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False, **kw): return _ops.misc_extra.new_zeros(self, *size, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False, **kw): return _ops.misc_extra.new_ones(self, *size, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False): return _ops.misc_extra.new_tensor(self, data, dtype=dtype, device=device, requires_grad=requires_grad)
+    @property
+    def is_cpu(self): return True
+    def is_signed(self): return _ops.is_signed(self)
+    @property
+    def is_sparse(self): return False
+    @property
+    def is_sparse_csr(self): return False
+    @property
+    def is_quantized(self): return False
+    @property
+    def is_meta(self): return False
+    @property
+    def is_mkldnn(self): return False
+    @property
+    def is_nested(self): return False
+    @property
+    def is_mps(self): return False
+    def is_pinned(self, device=None): return False
+    def is_shared(self): return False
+    def is_complex(self): return False
+    def is_conj(self): return False
+    def is_neg(self): return False
+    def is_inference(self): return False  # ember has no separate inference tensors
+    def is_nonzero(self): return _ops.is_nonzero(self)
+    def is_same_size(self, other): return _ops.is_same_size(self, other)
+    def conj(self): return self
+    conj_physical = resolve_conj = resolve_neg = conj
+    @property
+    def real(self): return self
+    @property
+    def imag(self): raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    def adjoint(self): return _ops.adjoint(self)
+    @property
+    def mH(self): return _ops.adjoint(self)
+    @property
+    def H(self): return _ops.misc_extra.matrix_H(self)
+    def bernoulli(self, p=None, *, generator=None): return _ops.bernoulli(self, p, generator=generator)
+    def multinomial(self, num_samples, replacement=False, *, generator=None): return _ops.multinomial(self, num_samples, replacement, generator=generator)
+    def t_(self): return _ops.misc_extra.t_(self)
+    def transpose_(self, dim0, dim1): return _ops.misc_extra.transpose_(self, dim0, dim1)
+    swapaxes_ = swapdims_ = transpose_
+    def squeeze_(self, dim=None): return _ops.misc_extra.squeeze_(self, dim)
+    def unsqueeze_(self, dim): return _ops.misc_extra.unsqueeze_(self, dim)
+    # ---- end of the extra methods block --------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from .ops.linalg_composite import (diagonal, linalg_cross as cross, lstsq, matri
 from .ops.linalg_decomp import (LinAlgError, det, eigh, eigvalsh, inv, linalg_cholesky as cholesky,
                                 linalg_slogdet as slogdet, linalg_svd as svd, qr, solve)
 from .ops.reduction import vector_norm
+from .ops.stats_extra import matrix_exp
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "svdvals", "matmul", "LinAlgError", "inv", "det", "slogdet",
            "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd", "pinv", "lstsq", "matrix_rank", "matrix_power",
-           "cross", "vecdot", "multi_dot", "diagonal"]
+           "cross", "vecdot", "multi_dot", "diagonal", "matrix_exp"]

@@ -23,6 +23,9 @@ from .shape import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
 from .statistics import *  # noqa: F401,F403
+from .unary_extra import *  # noqa: F401,F403
+from .misc_extra import *  # noqa: F401,F403
+from .stats_extra import *  # noqa: F401,F403
 from .elementwise import abs, pow, round  # noqa: F401,E402,A004
 from .reduction import all_ as all, any_ as any, max_ as max, min_ as min, sum_ as sum  # noqa: F401,E402,A004
 from .inplace import add_, sub_  # noqa: F401,E402  (the in-place ones, not elementwise's helpers)

@@ -31,11 +31,18 @@ def check_inplace(x, other, op) -> bool:
 def commit_inplace(x, result):
     """Write ``result`` into ``x``'s buffer and make ``x`` the output of ``result``'s node."""
     _check_cast(result._data.dtype, x._data.dtype, "in-place op")
+    _check_shape(x, result)
     _k.run(_k.copy, x, result)
     x.grad_fn = result.grad_fn
     x.requires_grad = result.requires_grad
     x._out_nr = result._out_nr
     return x
+
+
+def _check_shape(x, result):
+    if result._data.shape != x._data.shape:
+        raise RuntimeError(f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "
+                           f"{list(result._data.shape)}")
 
 
 def _check_cast(src, dst, op):
@@ -63,7 +70,19 @@ def _fast_binary(x, other, kernel, out_of_place, name):
         return commit_inplace(x, out_of_place(x.clone(), other))
     _writable(x, name)
     _other_array(x, other)  # dtype check
-    return _k.run(kernel, x, other)
+    try:
+        return _k.run(kernel, x, other)
+    except ValueError:  # other's shape does not broadcast to x's: torch's message
+        if not isinstance(other, Tensor):
+            raise
+        from .elementwise import broadcast_error
+
+        err = broadcast_error(x, other)
+        if err is None:
+            shape = np.broadcast_shapes(x._data.shape, other._data.shape)
+            err = RuntimeError(f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "
+                               f"{list(shape)}")
+        raise err from None
 
 
 def _writable(x, name):
@@ -116,6 +135,7 @@ def apply_inplace(x, fn, *args, name="inplace", **kwargs):
     finally:
         _State.enabled = prev
     _check_cast(res._data.dtype, x._data.dtype, name)
+    _check_shape(x, res)
     return _k.run(_k.copy, x, res)
 
 
@@ -205,7 +225,9 @@ def copy_(x, src, non_blocking=False):
 def clamp_(x, min=None, max=None):  # noqa: A002
     from .elementwise import clamp
 
-    if not check_inplace(x, None, "clamp_") and not isinstance(min, Tensor) and not isinstance(max, Tensor):
+    float_bound_on_ints = x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float))
+    if not check_inplace(x, None, "clamp_") and not isinstance(min, Tensor) and not isinstance(max, Tensor) \
+            and not float_bound_on_ints:  # (a float bound on integers: apply_inplace raises torch's cast error)
         if min is None and max is None:
             raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
         _writable(x, "clamp_")

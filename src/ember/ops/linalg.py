@@ -122,7 +122,6 @@ def dot(a, b):
     return Dot.apply(a, b)
 
 
-inner = dot
 vdot = dot
 
 
