@@ -11,3 +11,11 @@ from .sgd import SGD
 
 __all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "NAdam", "Optimizer", "RAdam", "RMSprop", "SGD",
            "lr_scheduler"]
+
+
+def __getattr__(name):
+    if name == "swa_utils":  # imported on first use: it needs ember.nn (AveragedModel is a Module)
+        import importlib
+
+        return importlib.import_module(".swa_utils", __name__)
+    raise AttributeError(f"module 'ember.optim' has no attribute '{name}'")

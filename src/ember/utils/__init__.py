@@ -1,4 +1,4 @@
-"""Utilities (``torch.utils``): ``ember.utils.data``."""
-from . import data
+"""Utilities (``torch.utils``): ``ember.utils.data``, ``ember.utils.checkpoint``."""
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
