@@ -461,3 +461,23 @@ def test_anomaly_mode_off_by_default():
     x = ember.tensor([0.0], requires_grad=True)
     (x.sqrt() * 0).sum().backward()
     assert np.isnan(x.grad.numpy()).all()
+
+
+def test_only_floating_outputs_require_grad_custom_function_included():
+    import torch
+
+    got = []
+    for fw in (torch, ember):
+        class Split(fw.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, (x > 0).long()
+
+            @staticmethod
+            def backward(ctx, g, g_int):
+                return g * 2
+
+        x = fw.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        values, signs = Split.apply(x)
+        got.append((values.requires_grad, signs.requires_grad, (x * 3).int().requires_grad))
+    assert got[1] == got[0] == (True, False, False)

@@ -285,6 +285,8 @@ class Op(Node):
             if out.__class__ is tuple:
                 return cls._wrap_many(ctx, inputs, params, out, requires_grad)
             out = np.asarray(out)
+        if requires_grad and out.dtype.kind not in "fc":  # only floating tensors require grad (torch)
+            requires_grad = False
         result = _make(out, requires_grad, ctx if requires_grad else None)
         if cls.is_view:
             result._version = inputs[0]._version
@@ -304,7 +306,7 @@ class Op(Node):
         for i, o in enumerate(outs):
             if o.__class__ is not _ndarray:
                 o = np.asarray(o)
-            diff = requires_grad and i not in cls.non_differentiable
+            diff = requires_grad and i not in cls.non_differentiable and o.dtype.kind in "fc"
             t = _make(o, diff, ctx if diff else None)
             t._out_nr = i
             results.append(t)
@@ -394,7 +396,7 @@ class Function(Node):
             if not isinstance(o, Tensor):
                 results.append(o)
                 continue
-            diff = requires_grad and id(o) not in ctx._non_diff
+            diff = requires_grad and id(o) not in ctx._non_diff and o._data.dtype.kind in "fc"
             t = _make(o._data, diff, ctx if diff else None)
             t._out_nr = i
             results.append(t)
