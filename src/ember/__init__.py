@@ -110,7 +110,8 @@ __all__ += ["load", "save", "compile", "set_float32_matmul_precision", "get_floa
 _LAZY = {"nn": "nn", "optim": "optim", "utils": "utils", "io": "io", "jit": "jit", "keras": "keras",
          "tools": "tools", "summary": "tools", "datasets": "datasets", "transforms": "transforms",
          "cuda": "cuda", "backends": "backends", "amp": "amp", "autocast": "amp",
-         "is_autocast_enabled": "amp", "distributions": "distributions", "onnx": "onnx",
+         "is_autocast_enabled": "amp", "distributions": "distributions", "distributed": "distributed",
+         "onnx": "onnx",
          "testing": "testing"}
 
 

@@ -6,7 +6,7 @@ from .. import _kernels
 from .function import _Anomaly, _Hooks
 from .grad_mode import _State
 
-__all__ = ["backward", "grad"]
+__all__ = ["backward", "grad", "queue_callback"]
 
 _sum_to = None  # set by ember.ops: (Tensor, shape) -> Tensor summed down to shape
 _ones_like = None
@@ -51,12 +51,35 @@ def _run_pre_hooks(hooks, g):
     return g
 
 
+_final_callbacks = []  # one list per running backward pass (a backward inside a hook pushes its own)
+
+
+def queue_callback(callback):
+    """Run ``callback()`` when the running backward pass has finished (torch's
+    ``Variable._execution_engine.queue_callback``): DistributedDataParallel reduces gradients there."""
+    if not _final_callbacks:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _final_callbacks[-1].append(callback)
+
+
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None, accumulate=True):
-    """Push ``root_grads`` back from ``roots`` (Tensors).
+    """Push ``root_grads`` back from ``roots`` (Tensors), then run the callbacks queued meanwhile.
 
     With ``accumulate`` (``Tensor.backward``), leaf gradients are added into ``.grad``. With ``inputs``
     (``autograd.grad``), the gradients reaching those tensors are returned instead.
     """
+    callbacks = []
+    _final_callbacks.append(callbacks)
+    try:
+        result = _run_graph(roots, root_grads, retain_graph, create_graph, inputs, accumulate)
+    finally:
+        _final_callbacks.pop()
+    for callback in callbacks:
+        callback()
+    return result
+
+
+def _run_graph(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
     capture = None
     if inputs is not None:
         capture = {}
