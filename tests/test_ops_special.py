@@ -2,7 +2,6 @@
 and gradients in float32 and float64, float64 gradcheck), edge values (poles, NaN, inf), the accuracy of
 lgamma/digamma/polygamma/i0 over wide ranges, integer promotion, in-place methods, broadcasting (hypothesis),
 compile mode and error paths."""
-import types
 
 import numpy as np
 import pytest
@@ -11,22 +10,10 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import ember
-from oracle import assert_close, check_op, gradcheck
+from oracle import assert_close, check_op
+from op_table import EM, TH, DTYPES, uniform, away_from_zero, Case, check_case, gradcheck_case
 
-EM = types.SimpleNamespace(t=ember, name="ember")
-TH = types.SimpleNamespace(t=torch, name="torch")
-DTYPES = [np.float32, np.float64]
 INF, NAN = float("inf"), float("nan")
-
-
-def uniform(*shapes, low=-2.0, high=2.0):
-    return lambda rng, dt: [np.asarray(rng.uniform(low, high, s)).astype(dt) for s in shapes]
-
-
-def away_from_zero(*shapes, low=0.5, high=2.0):
-    def make(rng, dt):
-        return [np.asarray(rng.uniform(low, high, s) * rng.choice([-1.0, 1.0], s)).astype(dt) for s in shapes]
-    return make
 
 
 def non_integers(shape, low, high):
@@ -52,14 +39,6 @@ def zeros_in_x(rng, dt):
     x = rng.uniform(-2, 2, (3, 4))
     x[0] = 0.0
     return [x.astype(dt), rng.uniform(0.1, 3, (3, 4)).astype(dt)]
-
-
-class Case:
-    """``rtol``/``atol``: None (oracle's defaults) or a dict by dtype."""
-
-    def __init__(self, id, fn, make=None, gradcheck=True, grad=True, rtol=None, atol=None):
-        self.id, self.fn, self.make = id, fn, make or uniform((3, 4))
-        self.gradcheck, self.grad, self.rtol, self.atol = gradcheck and grad, grad, rtol or {}, atol or {}
 
 
 # torch's float64 trigamma (digamma's gradient) is accurate to ~5e-10 only; ember's to ~1e-15
@@ -125,23 +104,15 @@ CASES = [
 ]
 
 
-def _tol(case, dtype):
-    return dict(rtol=case.rtol.get(dtype), atol=case.atol.get(dtype))
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_matches_torch(case, dtype):
-    arrays = case.make(np.random.default_rng(0), dtype)
-    with np.errstate(all="ignore"):
-        check_op(lambda *xs: case.fn(EM, *xs), lambda *xs: case.fn(TH, *xs), *arrays, grad=case.grad,
-                 **_tol(case, dtype))
+    check_case(case, dtype)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.gradcheck], ids=lambda c: c.id)
 def test_gradcheck(case):
-    arrays = case.make(np.random.default_rng(1), np.float64)
-    assert gradcheck(lambda *xs: case.fn(EM, *xs), *arrays)
+    gradcheck_case(case)
 
 
 SECOND_ORDER = ["lgamma", "digamma", "polygamma_1", "i0", "sinc", "logaddexp", "hypot", "xlogy", "addcdiv", "logit"]

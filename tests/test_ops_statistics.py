@@ -1,7 +1,6 @@
 """Reductions and statistics (ops/statistics.py) against torch: nansum, nanmean, aminmax, quantile/nanquantile,
 diff, logcumsumexp, trace (forward and gradients in float32 and float64, float64 gradcheck), isin, bincount, histc
 (values and dtypes), hypothesis over shapes and dims, compile mode and error paths."""
-import types
 
 import numpy as np
 import pytest
@@ -10,16 +9,10 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 import ember
-from oracle import assert_close, check_op, gradcheck
+from oracle import assert_close, check_op
+from op_table import DTYPES, uniform, Case, check_case, gradcheck_case
 
-EM = types.SimpleNamespace(t=ember, name="ember")
-TH = types.SimpleNamespace(t=torch, name="torch")
-DTYPES = [np.float32, np.float64]
 INF, NAN = float("inf"), float("nan")
-
-
-def uniform(*shapes, low=-2.0, high=2.0):
-    return lambda rng, dt: [np.asarray(rng.uniform(low, high, s)).astype(dt) for s in shapes]
 
 
 def with_nans(shape, frac=0.3, low=-2.0, high=2.0):
@@ -46,12 +39,6 @@ def ties(shape):
 def with_q(shape, q):
     """Data then a q tensor (of the data's dtype, so it gets a gradient too)."""
     return lambda rng, dt: [rng.uniform(-2, 2, shape).astype(dt), np.asarray(q, dtype=dt)]
-
-
-class Case:
-    def __init__(self, id, fn, make=None, gradcheck=True, grad=True):
-        self.id, self.fn, self.make = id, fn, make or uniform((3, 4))
-        self.gradcheck, self.grad = gradcheck and grad, grad
 
 
 CASES = [
@@ -127,15 +114,12 @@ CASES = [
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_matches_torch(case, dtype):
-    arrays = case.make(np.random.default_rng(0), dtype)
-    with np.errstate(all="ignore"):  # (NaN data: 0/0 in nanmean's gradient, as in torch)
-        check_op(lambda *xs: case.fn(EM, *xs), lambda *xs: case.fn(TH, *xs), *arrays, grad=case.grad)
+    check_case(case, dtype)  # (NaN data: 0/0 in nanmean's gradient, as in torch; check_case silences NumPy)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.gradcheck], ids=lambda c: c.id)
 def test_gradcheck(case):
-    arrays = case.make(np.random.default_rng(1), np.float64)
-    assert gradcheck(lambda *xs: case.fn(EM, *xs), *arrays)
+    gradcheck_case(case)
 
 
 def test_logcumsumexp_edge_values():

@@ -2,7 +2,6 @@
 forms in _tensor_ops.py) against torch: one table line per case (forward and gradients in float32 and float64,
 float64 gradcheck), values without gradients, histogram, random methods, queries, compile mode and error paths.
 The in-place forms are tested in test_tensor_methods_extra_inplace.py."""
-import types
 import warnings
 
 import numpy as np
@@ -10,24 +9,12 @@ import pytest
 import torch
 
 import ember
-from oracle import assert_close, check_op, gradcheck
+from oracle import assert_close
+from op_table import DTYPES, uniform, away_from_zero, Case, check_case, gradcheck_case
 
 pytestmark = pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta:UserWarning")
 
-EM = types.SimpleNamespace(t=ember, name="ember")
-TH = types.SimpleNamespace(t=torch, name="torch")
-DTYPES = [np.float32, np.float64]
 INF, NAN = float("inf"), float("nan")
-
-
-def uniform(*shapes, low=-2.0, high=2.0):
-    return lambda rng, dt: [np.asarray(rng.uniform(low, high, s)).astype(dt) for s in shapes]
-
-
-def away_from_zero(*shapes, low=0.5, high=2.0):
-    def make(rng, dt):
-        return [np.asarray(rng.uniform(low, high, s) * rng.choice([-1.0, 1.0], s)).astype(dt) for s in shapes]
-    return make
 
 
 def with_ints(shape, int_shape, low=0, high=4):
@@ -49,12 +36,6 @@ def with_nans(*shapes):
 
 def matrices(*shapes, scale=0.5):
     return lambda rng, dt: [(rng.standard_normal(s) * scale).astype(dt) for s in shapes]
-
-
-class Case:
-    def __init__(self, id, fn, make=None, gradcheck=True, grad=True, rtol=None, atol=None):
-        self.id, self.fn, self.make = id, fn, make or uniform((3, 4))
-        self.gradcheck, self.grad, self.rtol, self.atol = gradcheck and grad, grad, rtol or {}, atol or {}
 
 
 def _idx(m, *values):
@@ -153,23 +134,15 @@ CASES = [
 ]
 
 
-def _tol(case, dtype):
-    return dict(rtol=case.rtol.get(dtype), atol=case.atol.get(dtype))
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_matches_torch(case, dtype):
-    arrays = case.make(np.random.default_rng(0), dtype)
-    with np.errstate(all="ignore"):
-        check_op(lambda *xs: case.fn(EM, *xs), lambda *xs: case.fn(TH, *xs), *arrays, grad=case.grad,
-                 **_tol(case, dtype))
+    check_case(case, dtype)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.gradcheck], ids=lambda c: c.id)
 def test_gradcheck(case):
-    arrays = case.make(np.random.default_rng(1), np.float64)
-    assert gradcheck(lambda *xs: case.fn(EM, *xs), *arrays)
+    gradcheck_case(case)
 
 
 def test_matrix_exp_double_backward():
