@@ -87,10 +87,13 @@ def run_path(script, argv=()):
     """Run ``script`` as ``__main__`` with ``sys.argv = [script, *argv]`` and the alias installed."""
     import runpy
 
+    import os
+
     install()
-    saved = sys.argv
+    saved_argv, saved_path = sys.argv, list(sys.path)
     sys.argv = [str(script), *argv]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script.py`: its folder first
     try:
         runpy.run_path(str(script), run_name="__main__")
     finally:
-        sys.argv = saved
+        sys.argv, sys.path[:] = saved_argv, saved_path

@@ -64,9 +64,11 @@ def test_the_alias_refuses_when_the_real_torch_is_loaded():
     assert not ember.torch_alias.installed()
 
 
-def test_ember_run_passes_the_scripts_exit_code(tmp_path):
+def test_ember_run_passes_the_scripts_exit_code_and_finds_its_sibling_modules(tmp_path):
+    (tmp_path / "sibling.py").write_text("import torch.nn as nn\nLayer = nn.Linear\n")
     script = tmp_path / "exits.py"
-    script.write_text("import sys, torch\nprint(torch.__name__, sys.argv[1:])\nsys.exit(3)\n")
+    script.write_text("import sys, torch\nfrom sibling import Layer\nassert Layer is torch.nn.Linear\n"
+                      "print(torch.__name__, sys.argv[1:])\nsys.exit(3)\n")
     r = subprocess.run([sys.executable, "-m", "ember", "run", str(script), "--flag", "x"], capture_output=True,
-                       text=True, timeout=60)
+                       text=True, timeout=60, cwd="/")
     assert r.returncode == 3 and r.stdout.strip() == "ember ['--flag', 'x']"
