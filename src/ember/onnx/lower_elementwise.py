@@ -236,7 +236,7 @@ def where(g, node):
     return g.op("Where", g.input_as(cond, bool), g.input_as(a, dtype), g.input_as(b, dtype))
 
 
-@register(ew.Cast, ew.CastToDiscrete)
+@register(ew.Cast)
 def cast(g, node):
     x = node.inputs[0]
     out = g.input_as(x, _out_dtype(node))

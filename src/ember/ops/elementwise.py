@@ -30,17 +30,11 @@ class Cast(Op):
         return cast_np(g, ctx.src)
 
 
-class CastToDiscrete(Cast):
-    """A cast to an integer or bool dtype: its result never requires grad (torch: ``x.long().requires_grad`` is
-    False even when ``x`` requires it)."""
-
-    differentiable = False
-
-
 def cast(x: Tensor, dtype) -> Tensor:
+    """(A cast to an integer or bool dtype never requires grad: Op.apply's rule for non-float outputs.)"""
     if x._data.dtype == dtype.np:
         return x
-    return (Cast if dtype.is_floating_point else CastToDiscrete).apply(x, dtype=dtype)
+    return Cast.apply(x, dtype=dtype)
 
 
 def cast_np(x: Tensor, np_dtype) -> Tensor:
