@@ -6,6 +6,8 @@ from ._backend import get_num_threads, set_num_threads
 from ._dtype import (bool_ as bool, double, dtype, finfo, float, float16, float32, float64,  # noqa: A004
                      get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long, promote_types,
                      set_default_dtype, short, uint8)
+from ._memory_format import (channels_last, channels_last_3d, contiguous_format, memory_format,  # noqa: F401
+                             preserve_format)
 from ._tensor import Size, Tensor, as_tensor, device, from_numpy, is_tensor, tensor
 from . import autograd
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled

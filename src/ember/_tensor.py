@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _memory_format
 from ._dtype import as_dtype, from_numpy_dtype, get_default_dtype
 from .autograd import engine as _engine
 from .autograd import function as _function
@@ -117,8 +117,8 @@ class Tensor(TensorOps):
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self, memory_format=None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=_memory_format.contiguous_format) -> bool:
+        return _memory_format.is_laid_out(self._data, memory_format)
 
     def element_size(self) -> int:
         return self._data.itemsize
@@ -228,9 +228,14 @@ class Tensor(TensorOps):
                 _check_device(a)
         if "device" in kwargs and kwargs["device"] is not None:
             _check_device(kwargs["device"])
+        fmt = kwargs.get("memory_format", _memory_format.preserve_format)
         if dtype is None or as_dtype(dtype).np == self._data.dtype:
-            return self.clone() if copy else self
-        return _ops.cast(self, as_dtype(dtype))
+            out = self.clone(fmt) if copy else self
+        else:
+            out = _ops.cast(self, as_dtype(dtype))
+        if fmt is not _memory_format.preserve_format and not out.is_contiguous(fmt):
+            out = _ops.clone(out, fmt)
+        return out
 
     def type(self, dtype=None):
         if dtype is None:

@@ -1,5 +1,7 @@
 """Tensor's operators and op methods, each one line delegating to ``ember.ops`` (set as ``_ops`` at import)."""
 
+from ._memory_format import contiguous_format, preserve_format
+
 _ops = None  # ember.ops, injected by ember._tensor once both modules exist
 
 
@@ -221,8 +223,8 @@ class TensorOps:
     def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
     def masked_select(self, mask): return _ops.masked_select(self, mask)
     def take_along_dim(self, indices, dim=None): return _ops.take_along_dim(self, indices, dim)
-    def contiguous(self, memory_format=None): return self if self._data.flags.c_contiguous else _ops.contiguous(self)
-    def clone(self, memory_format=None): return _ops.clone(self)
+    def contiguous(self, memory_format=contiguous_format): return _ops.contiguous(self, memory_format)
+    def clone(self, memory_format=preserve_format): return _ops.clone(self, memory_format)
     @property
     def T(self): return _ops.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
     @property

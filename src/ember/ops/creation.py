@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from .._dtype import as_dtype, get_default_dtype, int64, bool_
+from .._memory_format import contiguous_format, lay_out, preserve_format
 from .._tensor import Tensor, _check_device, _make
 from ..autograd.function import Op
 from ..random import numpy_rng
@@ -51,11 +52,13 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw):
                    "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None, **kw):
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=contiguous_format, out=None, **kw):
     """torch leaves the contents unspecified; ember's are zeros, so a compiled trace that captures an empty
     tensor captures the same array at every call (``ember.compile(check_trace=True)`` compares them)."""
-    return _finish(np.zeros(_size(size, "empty", kw.pop("size", None)), dtype=_dt(dtype)), requires_grad, device,
-                   "empty")
+    data = np.zeros(_size(size, "empty", kw.pop("size", None)), dtype=_dt(dtype))
+    if memory_format is not contiguous_format:
+        data = lay_out(data, memory_format, "empty")
+    return _finish(data, requires_grad, device, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None):
@@ -75,21 +78,32 @@ def _like(x, dtype):
     return as_dtype(dtype).np if dtype is not None else x._data.dtype
 
 
-def zeros_like(x, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(np.zeros(x._data.shape, dtype=_like(x, dtype)), requires_grad, device, "zeros_like")
+def _filled_like(x, fill_value, dtype, memory_format, op):
+    """An array of ``x``'s shape full of ``fill_value``, laid out as ``x`` (preserve_format: NumPy's order "K")
+    or in ``memory_format``."""
+    if memory_format is preserve_format and not x._data.flags.c_contiguous:
+        return np.full_like(x._data, fill_value, dtype=_like(x, dtype))
+    dt = _like(x, dtype)
+    data = np.zeros(x._data.shape, dt) if isinstance(fill_value, numbers.Number) and fill_value == 0 else np.full(x._data.shape, fill_value, dt)
+    return data if memory_format in (preserve_format, contiguous_format) else lay_out(data, memory_format, op)
 
 
-def ones_like(x, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(np.ones(x._data.shape, dtype=_like(x, dtype)), requires_grad, device, "ones_like")
+def zeros_like(x, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
+    return _finish(_filled_like(x, 0, dtype, memory_format, "zeros_like"), requires_grad, device, "zeros_like")
 
 
-def empty_like(x, dtype=None, device=None, requires_grad=False, memory_format=None):
+def ones_like(x, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
+    return _finish(_filled_like(x, 1, dtype, memory_format, "ones_like"), requires_grad, device, "ones_like")
+
+
+def empty_like(x, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
     """Zeros, as ``empty``."""
-    return _finish(np.zeros(x._data.shape, dtype=_like(x, dtype)), requires_grad, device, "empty_like")
+    return _finish(_filled_like(x, 0, dtype, memory_format, "empty_like"), requires_grad, device, "empty_like")
 
 
-def full_like(x, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(np.full(x._data.shape, fill_value, dtype=_like(x, dtype)), requires_grad, device, "full_like")
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
+    return _finish(_filled_like(x, fill_value, dtype, memory_format, "full_like"), requires_grad, device,
+                   "full_like")
 
 
 def rand_like(x, dtype=None, device=None, requires_grad=False, generator=None):

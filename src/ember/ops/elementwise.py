@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from .._dtype import get_default_dtype
+from .._memory_format import contiguous_format, is_laid_out, lay_out, preserve_format
 from ..autograd.function import Op
 from .._tensor import Tensor, _make, _notify_value_read
 
@@ -632,18 +633,25 @@ def logical_not_(x):
 
 
 class Clone(Op):
-    def forward(ctx, x):
-        return np.array(x, copy=True, order="C")
+    """A copy in a memory format (``ember._memory_format``)."""
+
+    def forward(ctx, x, memory_format, op="clone"):
+        return lay_out(x, memory_format, op)
 
     def backward(ctx, g):
         return g
 
 
-def clone(x):
-    return Clone.apply(x)
+def clone(x, memory_format=preserve_format):
+    """A copy; by default in ``x``'s own memory layout, as torch's ``preserve_format``."""
+    return Clone.apply(x, memory_format=memory_format)
 
 
-contiguous = clone
+def contiguous(x, memory_format=contiguous_format):
+    """``x`` if it is contiguous in ``memory_format``, else a copy that is."""
+    if is_laid_out(x._data, memory_format, "contiguous"):
+        return x
+    return Clone.apply(x, memory_format=memory_format, op="contiguous")
 
 
 from .unary import *  # noqa: E402,F401,F403  (unary maths live there; this module re-exports them)

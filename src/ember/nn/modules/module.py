@@ -8,6 +8,7 @@ import warnings
 from collections import OrderedDict
 
 from ..._dtype import as_dtype
+from ..._memory_format import preserve_format
 from ..._tensor import Tensor, _check_device, device as _device_cls
 from ...autograd.function import _Hooks
 from ...autograd.grad_mode import no_grad
@@ -439,7 +440,7 @@ class Module(StateDictMixin):
         dtype = kwargs.pop("dtype", None)
         dev = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        fmt = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
         for a in args:
@@ -458,6 +459,10 @@ class Module(StateDictMixin):
             if not dtype.is_floating_point:
                 raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
                                 f"dtype={dtype}")
+        if fmt is not None:  # as torch: the format applies to the 4-d and 5-d tensors only
+            return self._apply(lambda t: t.to(dtype if t.is_floating_point() else None,
+                                              memory_format=fmt if t.dim() in (4, 5) else preserve_format))
+        if dtype is not None:
             return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
         return self
 
