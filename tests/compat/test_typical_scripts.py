@@ -1,5 +1,5 @@
-"""Unchanged PyTorch scripts (the shapes of pytorch/examples' mnist, vae and word_language_model, and a modern
-AMP/checkpoint loop) run on ember through `ember run` (ember.torch_alias), and learn; each also runs under the
+"""Unchanged PyTorch scripts (the shapes of pytorch/examples' mnist, vae and word_language_model, a modern
+AMP/checkpoint loop, a transformer classifier and a CIFAR-style ResNet) run on ember through `ember run` (ember.torch_alias), and learn; each also runs under the
 real torch, which checks that the scripts are plain PyTorch."""
 import os
 import re
@@ -18,6 +18,8 @@ CASES = {
     "vae.py": ([], lambda v: v["last"] < 0.6 * v["first"]),
     "lstm_lm.py": ([], lambda v: v["ppl"] < 4.0),  # 12 tokens: a uniform guess has perplexity 12
     "amp_resume.py": ([], lambda v: v["after"] < v["before"] / 3 and v["lr"] < 1e-6),
+    "transformer_cls.py": ([], lambda v: v["accuracy"] >= 0.9 and v["reloaded"] == v["accuracy"]),
+    "resnet_cnn.py": ([], lambda v: v["accuracy"] >= 0.9 and v["epoch"] == 8),
 }
 
 
