@@ -1,5 +1,5 @@
 """Unchanged PyTorch scripts (the shapes of pytorch/examples' mnist, vae and word_language_model, a modern
-AMP/checkpoint loop, a transformer classifier and a CIFAR-style ResNet) run on ember through `ember run` (ember.torch_alias), and learn; each also runs under the
+AMP/checkpoint loop, a transformer classifier, a CIFAR-style ResNet and a WGAN-GP) run on ember through `ember run` (ember.torch_alias), and learn; each also runs under the
 real torch, which checks that the scripts are plain PyTorch."""
 import os
 import re
@@ -20,6 +20,7 @@ CASES = {
     "amp_resume.py": ([], lambda v: v["after"] < v["before"] / 3 and v["lr"] < 1e-6),
     "transformer_cls.py": ([], lambda v: v["accuracy"] >= 0.9 and v["reloaded"] == v["accuracy"]),
     "resnet_cnn.py": ([], lambda v: v["accuracy"] >= 0.9 and v["epoch"] == 8),
+    "wgan_gp.py": ([], lambda v: v["after"] < v["before"] / 2.5 and v["hooks"] == 300),
 }
 
 
