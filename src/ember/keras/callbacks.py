@@ -1,5 +1,6 @@
 """Callbacks with Keras's hooks and behaviour: History, ProgbarLogger, ModelCheckpoint, EarlyStopping,
-ReduceLROnPlateau, LearningRateScheduler, CSVLogger, TensorBoard, TerminateOnNaN, LambdaCallback."""
+ReduceLROnPlateau, LearningRateScheduler, CSVLogger, TensorBoard, TerminateOnNaN, LambdaCallback; and
+OptunaPruning, which reports to an Optuna trial (hyperparameter search, docs/hyperparameter_search.md)."""
 import csv
 import math
 import os
@@ -11,7 +12,7 @@ from .utils import Progbar
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "ModelCheckpoint", "EarlyStopping",
            "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "TensorBoard", "TerminateOnNaN",
-           "LambdaCallback"]
+           "LambdaCallback", "OptunaPruning"]
 
 _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
           "on_train_batch_end", "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
@@ -474,3 +475,28 @@ class LambdaCallback(Callback):
                 if name not in _HOOKS:
                     raise ValueError(f"LambdaCallback: unknown hook {name!r}; accepted: {list(_HOOKS)}")
                 setattr(self, name, fn)
+
+
+class OptunaPruning(Callback):
+    """Report ``monitor`` to an Optuna ``trial`` after every epoch and stop a trial its pruner gives up on, by
+    raising ``optuna.TrialPruned`` out of ``fit`` (Optuna records the trial as pruned). Needs optuna
+    (``pip install ember[tune]``)."""
+
+    def __init__(self, trial, monitor="val_loss"):
+        super().__init__()
+        try:
+            import optuna
+        except ImportError as e:
+            raise ImportError("OptunaPruning needs optuna: pip install optuna (or ember[tune])") from e
+        self._pruned = optuna.TrialPruned
+        self.trial, self.monitor = trial, monitor
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(f"OptunaPruning: the metric {self.monitor!r} is not in the logs (available: "
+                          f"{sorted(logs or {})}); nothing reported for epoch {epoch}", stacklevel=2)
+            return
+        self.trial.report(float(value), step=epoch)
+        if self.trial.should_prune():
+            raise self._pruned(f"Trial was pruned at epoch {epoch}.")
