@@ -114,7 +114,8 @@ _LAZY = {"nn": "nn", "optim": "optim", "utils": "utils", "io": "io", "jit": "jit
          "cuda": "cuda", "backends": "backends", "amp": "amp", "autocast": "amp",
          "is_autocast_enabled": "amp", "distributions": "distributions", "distributed": "distributed",
          "onnx": "onnx",
-         "testing": "testing"}
+         "testing": "testing", "ao": "ao", "quantization": "quantization", "qint8": "ao", "quint8": "ao",
+         "qint32": "ao", "per_tensor_affine": "ao", "per_tensor_symmetric": "ao"}
 
 
 def __getattr__(name):
