@@ -82,7 +82,8 @@ def test_train_eval_switch_retraces_and_matches_eager():
     model = cnn()
     fwd = ember.compile(model)
     x = ember.randn(3, 1, 8, 8)
-    train_out = fwd(x)
+    with ember.no_grad():
+        train_out = fwd(x)
     model.eval()
     with ember.no_grad():
         compiled_eval = fwd(x)
@@ -91,6 +92,34 @@ def test_train_eval_switch_retraces_and_matches_eager():
     np.testing.assert_array_equal(compiled_eval.numpy(), eager_eval.numpy())
     assert fwd._forward.n_traces == 2
     assert train_out.shape == (3, 4)
+
+
+def test_a_compiled_model_trains_as_the_eager_model():
+    """``model = torch.compile(model)`` and then an ordinary training loop: calls that record gradients run the
+    module eagerly, so losses and parameters are those of the uncompiled model; no_grad calls are compiled."""
+    results = []
+    for compiled in (False, True):
+        ember.manual_seed(0)
+        model = mlp()
+        run = ember.compile(model) if compiled else model
+        opt = ember.optim.Adam(run.parameters(), lr=1e-2)
+        x, y = ember.randn(16, 12), ember.randn(16, 4)
+        losses = []
+        for _ in range(4):
+            opt.zero_grad()
+            loss = nn.functional.mse_loss(run(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        with ember.no_grad():
+            run(x)
+            evaluated = run(x)
+        results.append((losses, evaluated.numpy(), [p.detach().numpy().copy() for p in model.parameters()]))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    for a, b in zip(results[0][2], results[1][2]):
+        np.testing.assert_array_equal(a, b)
+    assert run._forward.n_traces == 1  # only the no_grad calls were traced
 
 
 def test_batchnorm_running_stats_update_like_eager():

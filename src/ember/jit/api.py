@@ -187,13 +187,20 @@ class CompiledFunction:
 
 
 class CompiledModule:
-    """``ember.compile(model)``: the module's forward compiled; attributes pass through to the module."""
+    """``ember.compile(model)``: the module's forward compiled; attributes pass through to the module.
+
+    Calls that must record an autograd graph (grad mode on, and a parameter or an input requires grad: the
+    training loop of a script that did ``model = torch.compile(model)``) run the module eagerly, as the compiled
+    forward has no backward of its own; compile the whole training step (``ember.compile(train_step)``) to
+    compile training."""
 
     def __init__(self, module, **options):
         object.__setattr__(self, "_module", module)
         object.__setattr__(self, "_forward", CompiledFunction(module.__call__, **options))
 
     def __call__(self, *args, **kwargs):
+        if _State.enabled and _needs_graph(self._module, args, kwargs):
+            return self._module(*args, **kwargs)
         return self._forward(*args, **kwargs)
 
     def __getattr__(self, name):
@@ -212,6 +219,14 @@ class CompiledModule:
 
     def __repr__(self):
         return f"Compiled({self._module!r})"
+
+
+def _needs_graph(module, args, kwargs):
+    """Whether calling ``module`` in grad mode records an autograd graph."""
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    return any(p.requires_grad for p in module.parameters())
 
 
 # torch.compile's modes; the ones that ask for less overhead per call add the native pass (passes/native.py)
